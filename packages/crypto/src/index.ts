@@ -1,0 +1,3 @@
+export { createKeyring, parseMasterKeys, type Keyring, type MasterKey } from './keyring.js';
+export { generateApiKey, hashApiKey, looksLikeApiKey, API_KEY_PREFIX, type GeneratedApiKey } from './api-key.js';
+export { randomSecret } from './random.js';

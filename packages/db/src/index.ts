@@ -1,0 +1,12 @@
+export { createDb, quoteIdent, type Db, type DbConfig, type Queryable } from './db.js';
+export { runMigrations, loadMigrations, type Migration } from './migrate.js';
+export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.js';
+export { createRepos, type Repos } from './repos.js';
+export * from './repos/user.repo.js';
+export * from './repos/group.repo.js';
+export * from './repos/access.repo.js';
+export * from './repos/server.repo.js';
+export * from './repos/tenant.repo.js';
+export * from './repos/api-key.repo.js';
+export * from './repos/audit.repo.js';
+export * from './repos/security-event.repo.js';

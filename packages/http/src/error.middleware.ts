@@ -1,0 +1,62 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '@mcpgw/logger';
+import { AppError } from './errors.js';
+import { sendProblem } from './problem.js';
+import { jsonRpcError } from './json-rpc.js';
+
+/** How a route's callers want errors: RFC 9457 JSON (REST), JSON-RPC (MCP) or an HTML page (UI). */
+export type ErrorFormat = 'problem' | 'json-rpc' | 'html';
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as { type?: string; status?: number; statusCode?: number };
+  // body-parser / raw-body errors carry a status and a type.
+  if (e?.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'Request body is too large', { cause: err });
+  if (e?.type === 'entity.parse.failed') return new AppError('BAD_REQUEST', 'Request body is not valid JSON', { cause: err });
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
+    return new AppError('BAD_REQUEST', 'Unsupported request encoding', { cause: err });
+  return new AppError('INTERNAL', 'Internal error', { cause: err });
+}
+
+/**
+ * The one error middleware of an app. `formatFor` picks the caller's format from the request, so
+ * an MCP path answers JSON-RPC, the REST API problem details and pages a readable page.
+ */
+export function handleErrors(logger: Logger, formatFor: (req: Request) => ErrorFormat) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const error = toAppError(err);
+    const requestId = req.requestId ?? 'unknown';
+    if (error.status >= 500) {
+      logger.error('request failed', { requestId, code: error.code, path: req.path, err: error.cause ?? error });
+    } else {
+      logger.info('request refused', { requestId, code: error.code, status: error.status, path: req.path, detail: error.message });
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const format = formatFor(req);
+    if (format === 'json-rpc') {
+      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+      const message = error.code === 'INTERNAL' ? 'Internal error' : error.message;
+      res.status(error.status).json(jsonRpcError(error.code, message, { requestId }));
+    } else if (format === 'html') {
+      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+      const detail = error.code === 'INTERNAL' ? 'Internal error' : error.message;
+      res
+        .status(error.status)
+        .type('html')
+        .send(
+          `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${error.status} · mcpgw</title></head>` +
+            `<body><main><h1>${error.status}</h1><p>${escapeHtml(detail)}</p>` +
+            `<p><small>Request id: ${escapeHtml(requestId)}</small></p></main></body></html>`,
+        );
+    } else {
+      sendProblem(res, error, requestId);
+    }
+  };
+}

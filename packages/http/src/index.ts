@@ -1,0 +1,6 @@
+export { AppError, ERROR_CODES, statusOf, type ErrorCode } from './errors.js';
+export { problemBody, sendProblem, type Problem } from './problem.js';
+export { jsonRpcError, JSON_RPC, type JsonRpcErrorBody } from './json-rpc.js';
+export { assignRequestId, isSafeRequestId } from './request-id.middleware.js';
+export { handleErrors, type ErrorFormat } from './error.middleware.js';
+export { listen, type ListeningServer } from './listen.js';

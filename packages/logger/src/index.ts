@@ -1,0 +1,2 @@
+export { createLogger, type Logger } from './logger.js';
+export { redact, isSecretKey } from './redact.js';
