@@ -4,3 +4,5 @@ export { jsonRpcError, JSON_RPC, type JsonRpcErrorBody } from './json-rpc.js';
 export { assignRequestId, isSafeRequestId } from './request-id.middleware.js';
 export { handleErrors, type ErrorFormat } from './error.middleware.js';
 export { listen, type ListeningServer } from './listen.js';
+export { requireGatewayIdentity, identityOf, type GatewayIdentityOptions } from './gateway-identity.middleware.js';
+export { createSecurityEventRecorder, type SecurityEventRecorder, type SecurityEventSink, type SecurityEventInput } from './security-event.recorder.js';
