@@ -80,3 +80,14 @@ export function createDb(config: DbConfig, logger?: Logger): Db {
     close: () => pool.end(),
   };
 }
+
+/** The URL without its password, for start-up logs. */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres';
+  }
+}

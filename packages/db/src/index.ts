@@ -1,4 +1,4 @@
-export { createDb, quoteIdent, type Db, type DbConfig, type Queryable } from './db.js';
+export { createDb, quoteIdent, describeDatabaseUrl, type Db, type DbConfig, type Queryable } from './db.js';
 export { runMigrations, loadMigrations, type Migration } from './migrate.js';
 export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.js';
 export { createRepos, type Repos } from './repos.js';

@@ -7,14 +7,15 @@ type HeaderBag = Record<string, string | string[] | undefined>;
 
 /**
  * The string the gateway signs: version, timestamp, method, path and every signed header as
- * `name:value` (empty when absent), one per line. Binding method and path means signed headers
- * cannot be lifted onto another request.
+ * `name:value`, or the bare `name` when absent, one per line. Absent and empty differ on purpose:
+ * an absent allow list means "no narrowing", an empty one "nothing allowed". Binding method and
+ * path means signed headers cannot be lifted onto another request.
  */
 export function canonicalString(method: string, path: string, timestampMs: string, headers: HeaderBag): string {
   const lines = [VERSION, timestampMs, method.toUpperCase(), path];
   for (const name of SIGNED_HEADERS) {
     const v = headers[name];
-    lines.push(`${name}:${Array.isArray(v) ? v.join(',') : (v ?? '')}`);
+    lines.push(v === undefined ? name : `${name}:${Array.isArray(v) ? v.join(',') : v}`);
   }
   return lines.join('\n');
 }
@@ -63,6 +64,8 @@ export function verifyIdentity(
   if (!/^\d{1,16}$/.test(timestamp) || !signature.startsWith(`${VERSION}=`)) return { ok: false, reason: 'malformed' };
   if (Math.abs(nowMs - Number(timestamp)) > maxAgeMs) return { ok: false, reason: 'stale' };
   if (headers[HEADER.gatewayValidated] !== 'true') return { ok: false, reason: 'malformed' };
+  // A repeated signed header would be signed joined but decoded as absent: refuse it outright.
+  if (SIGNED_HEADERS.some((name) => Array.isArray(headers[name]))) return { ok: false, reason: 'malformed' };
   const given = Buffer.from(signature.slice(VERSION.length + 1), 'base64url');
   const data = canonicalString(method, path, timestamp, headers);
   for (const secret of secrets) {

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { env, loadConfig } from '@mcpgw/config';
+
+export const adminPortalEnv = z.object({
+  ADMIN_PORTAL_HOST: env.host('127.0.0.1').describe('Address the admin portal listens on; only the gateway should reach it.'),
+  ADMIN_PORTAL_PORT: env.port(8080).describe('Port of the admin portal.'),
+  DATABASE_URL: env.postgresUrl().describe('PostgreSQL connection URL. `npm start` provides an embedded one when unset.'),
+  DB_SCHEMA: env.dbSchema().describe('Schema holding mcpgw tables.'),
+  GATEWAY_SIGNING_SECRET: env.secret(32).describe('HMAC secret the gateway signs identity headers with.'),
+  GATEWAY_SIGNING_SECRET_PREVIOUS: env.secret(32).optional().describe('The previous signing secret, still accepted during a rotation.'),
+  SIGNATURE_MAX_AGE_SECONDS: env.positiveInt(30).describe('Oldest (or furthest in the future) a signed request may be.'),
+  LOG_LEVEL: env.logLevel().describe('error, warn, info or debug.'),
+});
+
+export type AdminPortalConfig = z.infer<typeof adminPortalEnv>;
+
+export function readConfig(source: Record<string, string | undefined>): AdminPortalConfig {
+  return loadConfig('admin-portal', adminPortalEnv, source);
+}

@@ -1,0 +1,40 @@
+import { describeDatabaseUrl, runMigrations } from '@mcpgw/db';
+import { listen } from '@mcpgw/http';
+import { createLogger } from '@mcpgw/logger';
+import { ConfigError } from '@mcpgw/config';
+import { readConfig } from './config.js';
+import { buildGatewayDeps } from './deps.js';
+import { createGatewayApp } from './app.js';
+
+let config;
+try {
+  config = readConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  throw err;
+}
+
+const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
+const deps = buildGatewayDeps(config, logger);
+await runMigrations(deps.db, logger);
+logger.info('database: PostgreSQL', { url: describeDatabaseUrl(config.DATABASE_URL), schema: config.DB_SCHEMA });
+logger.info(config.REDIS_URL ? 'rate limits: Redis (shared by every gateway instance)' : 'rate limits: in-process counters (REDIS_URL not set; one instance only)');
+const gateway = createGatewayApp(deps);
+const server = await listen(gateway.app, { host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
+logger.info('gateway listening', { url: server.url, mcpProxy: config.MCP_PROXY_URL, adminPortal: config.ADMIN_PORTAL_URL });
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    await server.close(10_000);
+    gateway.close();
+    await deps.close();
+    process.exit(0);
+  });
+}
