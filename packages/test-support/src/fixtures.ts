@@ -40,6 +40,9 @@ export function createFixtures(repos: Repos) {
       });
       return { key: generated.key, keyId: row.id };
     },
+    async revoke(keyId: string): Promise<void> {
+      await repos.apiKeys.revoke(keyId);
+    },
     group(opts: { admin?: boolean; tenantId?: string | null } = {}): Promise<Group> {
       return repos.groups.create({ name: uniqueId('G-'), isAdmin: opts.admin ?? false, tenantId: opts.tenantId ?? null });
     },

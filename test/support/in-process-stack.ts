@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { listen, type ListeningServer } from '@mcpgw/http';
+import { createTestDatabase, silentLogger, type TestDatabase } from '@mcpgw/test-support';
+import { createDemoServerApp, type DemoServerApp } from '@mcpgw/demo-server';
+import * as gateway from '@mcpgw/gateway';
+import * as mcpProxy from '@mcpgw/mcp-proxy';
+import * as adminPortal from '@mcpgw/admin-portal';
+
+export interface InProcessStack {
+  t: TestDatabase;
+  secret: string;
+  gatewayUrl: string;
+  mcpProxyUrl: string;
+  adminPortalUrl: string;
+  demoUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole chain in this process, over real HTTP on loopback: demo server, mcp-proxy,
+ * admin-portal and gateway, each built by its own composition root from an env object, on a
+ * fresh test database.
+ */
+export async function startInProcessStack(gatewayEnv: Record<string, string> = {}): Promise<InProcessStack> {
+  const t = await createTestDatabase();
+  const secret = randomBytes(32).toString('base64url');
+  const masterKeys = `k1:${randomBytes(32).toString('base64')}`;
+  const common = { DATABASE_URL: t.url, DB_SCHEMA: t.schema, GATEWAY_SIGNING_SECRET: secret };
+  const servers: ListeningServer[] = [];
+  const closers: (() => Promise<void> | void)[] = [];
+
+  const demo: DemoServerApp = createDemoServerApp(silentLogger('demo'));
+  const demoServer = await listen(demo.app, { host: '127.0.0.1', port: 0 });
+  servers.push(demoServer);
+  closers.push(() => demo.close());
+
+  const proxyDeps = mcpProxy.createMcpProxyDeps(mcpProxy.readConfig({ ...common, MASTER_KEYS: masterKeys }), silentLogger('mcp-proxy'));
+  const proxyServer = await listen(mcpProxy.createMcpProxyApp(proxyDeps), { host: '127.0.0.1', port: 0 });
+  servers.push(proxyServer);
+  closers.push(() => proxyDeps.close());
+
+  const portalDeps = adminPortal.buildAdminPortalDeps(adminPortal.readConfig(common), silentLogger('admin-portal'));
+  const portalServer = await listen(adminPortal.createAdminPortalApp(portalDeps), { host: '127.0.0.1', port: 0 });
+  servers.push(portalServer);
+  closers.push(() => portalDeps.close());
+
+  const gwDeps = gateway.buildGatewayDeps(
+    gateway.readConfig({ ...common, MCP_PROXY_URL: proxyServer.url, ADMIN_PORTAL_URL: portalServer.url, API_KEY_CACHE_SECONDS: '0', ...gatewayEnv }),
+    silentLogger('gateway'),
+  );
+  const gw = gateway.createGatewayApp(gwDeps);
+  const gwServer = await listen(gw.app, { host: '127.0.0.1', port: 0 });
+  servers.push(gwServer);
+  closers.push(() => gw.close(), () => gwDeps.close());
+
+  return {
+    t,
+    secret,
+    gatewayUrl: gwServer.url,
+    mcpProxyUrl: proxyServer.url,
+    adminPortalUrl: portalServer.url,
+    demoUrl: `${demoServer.url}/mcp`,
+    async close() {
+      for (const s of servers.reverse()) await s.close(100);
+      for (const c of closers) await c();
+      await t.cleanup();
+    },
+  };
+}
