@@ -24,6 +24,18 @@ export interface Keyring {
 const IV = 12;
 const TAG = 16;
 const KID = /^[A-Za-z0-9_-]{1,32}$/;
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Strict base64url: Node's decoder skips stray characters, accepts `+/` and ignores the unused low
+ * bits of the last character, so several texts decode to the same bytes. Only the canonical text
+ * is accepted, so any change to a stored value is detected.
+ */
+function decodeSegment(segment: string): Buffer {
+  const bytes = Buffer.from(segment, 'base64url');
+  if (!B64URL.test(segment) || bytes.toString('base64url') !== segment) throw new Error('not an mcpgw ciphertext');
+  return bytes;
+}
 
 /** Parses `MASTER_KEYS`: `kid:base64key[,kid:base64key…]`, the first one current. */
 export function parseMasterKeys(value: string): MasterKey[] {
@@ -72,7 +84,7 @@ export function createKeyring(keys: readonly MasterKey[]): Keyring {
     const [, kid, wrapped, value] = parts as [string, string, string, string];
     const kek = byId.get(kid);
     if (!kek) throw new Error(`unknown master key id "${kid}"`);
-    return { kid, kek, wrapped: Buffer.from(wrapped, 'base64url'), value: Buffer.from(value, 'base64url') };
+    return { kid, kek, wrapped: decodeSegment(wrapped), value: decodeSegment(value) };
   }
 
   return {

@@ -13,10 +13,12 @@ export type Logger = winston.Logger;
 const SKIP = new Set(['level', 'message', 'timestamp', 'service']);
 
 const redactFormat = winston.format((info) => {
-  for (const key of Object.keys(info)) {
-    if (SKIP.has(key)) continue;
-    info[key] = redact(info[key]);
-  }
+  // The record's own fields go through redact as one object, so a top-level `password` or
+  // `authorization` is masked by its name just like a nested one.
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(info)) if (!SKIP.has(key)) fields[key] = info[key];
+  const masked = redact(fields) as Record<string, unknown>;
+  for (const key of Object.keys(masked)) info[key] = masked[key];
   if (typeof info.message === 'string') info.message = redact(info.message) as string;
   return info;
 });
