@@ -1,0 +1,27 @@
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+
+/** Why an upstream server could not answer. Never carries credentials. */
+export type UpstreamFailure = 'unreachable' | 'timeout' | 'no-url' | 'credential';
+
+export class UpstreamUnavailableError extends Error {
+  readonly serverId: string;
+  readonly failure: UpstreamFailure;
+  constructor(serverId: string, failure: UpstreamFailure, detail: string) {
+    super(`upstream server ${serverId} unavailable (${failure}): ${detail}`);
+    this.name = 'UpstreamUnavailableError';
+    this.serverId = serverId;
+    this.failure = failure;
+  }
+}
+
+/**
+ * An upstream's own JSON-RPC error, to be passed on as it came: `message` is exactly the upstream's
+ * (McpError's constructor would put a second `MCP error <code>: ` in front of it).
+ */
+export class UpstreamJsonRpcError extends McpError {
+  constructor(code: number, message: string, data?: unknown) {
+    super(code, message, data);
+    this.name = 'UpstreamJsonRpcError';
+    this.message = message;
+  }
+}
