@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Building blocks for service env schemas. Each parses a string variable into a typed value. */
@@ -55,3 +56,37 @@ export const list = () =>
         .map((s) => s.trim())
         .filter(Boolean),
     );
+
+const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrCidr(item: string): boolean {
+  const [address, prefix, ...rest] = item.split('/');
+  if (rest.length > 0 || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which proxies' X-Forwarded-For to believe (express "trust proxy"): empty or `false` for none,
+ * `true` for any (only behind a proxy that always overwrites the header), or a comma list of
+ * `loopback`, `linklocal`, `uniquelocal`, addresses and CIDR ranges. Hop counts are refused: they
+ * trust whatever a client prepends.
+ */
+export const trustProxy = () =>
+  z
+    .string()
+    .default('')
+    .transform((value, ctx): boolean | string[] => {
+      if (value === '' || value === 'false') return false;
+      if (value === 'true') return true;
+      const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = items.filter((i) => !PROXY_PRESETS.has(i) && !isAddressOrCidr(i));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `has entries that are not loopback/linklocal/uniquelocal, an IP address or a CIDR range: ${bad.join(', ')}` });
+        return z.NEVER;
+      }
+      return items;
+    });

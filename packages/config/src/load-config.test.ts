@@ -251,3 +251,19 @@ describe('env helpers', () => {
     });
   });
 });
+
+describe('env.trustProxy', () => {
+  const schema = z.object({ TRUST_PROXY: env.trustProxy() });
+  const parse = (v?: string) => loadConfig('t', schema, { TRUST_PROXY: v }).TRUST_PROXY;
+  it('trusts nobody when unset, empty or false', () => {
+    expect(parse()).toBe(false);
+    expect(parse('false')).toBe(false);
+  });
+  it('accepts presets, addresses and CIDR ranges as a list', () => {
+    expect(parse('loopback, 10.85.0.0/24,::1,fd00::/8')).toEqual(['loopback', '10.85.0.0/24', '::1', 'fd00::/8']);
+    expect(parse('true')).toBe(true);
+  });
+  it.each(['1', 'loopbak', '10.0.0.0/33', '300.1.1.1', '10.0.0.0/8/1'])('refuses %s, naming the variable', (v) => {
+    expect(() => parse(v)).toThrow(/TRUST_PROXY has entries/);
+  });
+});

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '@mcpgw/config';
+import { readConfigOrExit } from '@mcpgw/config';
 import { createDb, describeDatabaseUrl, runMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@mcpgw/db';
 import { createLogger } from '@mcpgw/logger';
-import { readConfig } from './config.js';
+import { readConfig, resolveFreePorts } from './config.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { bootstrap } from './bootstrap.js';
 import { spawnService, stopAll, waitHealthy, type ServiceProcess } from './processes.js';
@@ -19,16 +19,7 @@ import { banner } from './banner.js';
  *  6. Ctrl-C (or a service dying) stops every process and the embedded Postgres
  */
 const root = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-let config;
-try {
-  config = readConfig(process.env);
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(78);
-  }
-  throw err;
-}
+const config = await resolveFreePorts(readConfigOrExit(() => readConfig(process.env)));
 const logger = createLogger({ service: 'stack', level: config.LOG_LEVEL });
 const dataDir = path.resolve(config.MCPGW_DATA_DIR);
 const { secrets, created } = await loadOrCreateSecrets(dataDir, {

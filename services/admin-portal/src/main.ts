@@ -1,4 +1,4 @@
-import { ConfigError } from '@mcpgw/config';
+import { readConfigOrExit } from '@mcpgw/config';
 import { describeDatabaseUrl, runMigrations } from '@mcpgw/db';
 import { listen } from '@mcpgw/http';
 import { createLogger } from '@mcpgw/logger';
@@ -6,16 +6,7 @@ import { readConfig } from './config.js';
 import { buildAdminPortalDeps } from './deps.js';
 import { createAdminPortalApp } from './app.js';
 
-let config;
-try {
-  config = readConfig(process.env);
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(78); // EX_CONFIG
-  }
-  throw err;
-}
+const config = readConfigOrExit(() => readConfig(process.env));
 
 const logger = createLogger({ service: 'admin-portal', level: config.LOG_LEVEL });
 const deps = buildAdminPortalDeps(config, logger);

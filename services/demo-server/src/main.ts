@@ -1,9 +1,10 @@
+import { readConfigOrExit } from '@mcpgw/config';
 import { createLogger } from '@mcpgw/logger';
 import { listen } from '@mcpgw/http';
 import { readConfig } from './config.js';
 import { createDemoServerApp } from './app.js';
 
-const config = readConfig(process.env);
+const config = readConfigOrExit(() => readConfig(process.env));
 const logger = createLogger({ service: 'demo-server', level: config.LOG_LEVEL });
 const demo = createDemoServerApp(logger);
 const server = await listen(demo.app, { host: config.DEMO_SERVER_HOST, port: config.DEMO_SERVER_PORT });

@@ -15,10 +15,9 @@ export const gatewayEnv = z.object({
   RATE_LIMIT_PER_MINUTE: env.positiveInt(100).describe('Requests per minute per authenticated user.'),
   RATE_LIMIT_PER_IP: env.positiveInt(1000).describe('Requests per minute per client IP without valid credentials.'),
   API_KEY_CACHE_SECONDS: env.nonNegativeInt(30).describe('How long a verified API key is trusted without a database read (revocation delay).'),
-  TRUST_PROXY: z
-    .string()
-    .default('')
-    .describe('Proxies whose X-Forwarded-For is believed (express "trust proxy": loopback, an address or CIDR list). Empty: none.'),
+  TRUST_PROXY: env
+    .trustProxy()
+    .describe('Proxies whose X-Forwarded-For is believed: loopback, linklocal, uniquelocal, addresses or CIDR ranges (comma list). Empty: none.'),
   MAX_BODY_BYTES: env.positiveInt(1_048_576).describe('Largest request body accepted on proxied paths (413 above it).'),
   LOG_LEVEL: env.logLevel().describe('error, warn, info or debug.'),
 });

@@ -12,7 +12,7 @@ export interface GatewayAppConfig {
   targets: ProxyTargets;
   signingSecret: string;
   rateLimitEnabled: boolean;
-  trustProxy: string | boolean;
+  trustProxy: boolean | string[];
   maxBodyBytes: number;
 }
 
@@ -29,12 +29,6 @@ export interface GatewayDeps {
   close(): Promise<void>;
 }
 
-function trustProxySetting(value: string): string | boolean {
-  if (value === '' || value === 'false') return false;
-  if (value === 'true') return true;
-  return value;
-}
-
 /** Composition root: the one place that builds pools, clients and limiters. */
 export function buildGatewayDeps(config: GatewayConfig, logger: Logger): GatewayDeps {
   const db = createDb({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, poolMax: 10 }, logger);
@@ -48,7 +42,7 @@ export function buildGatewayDeps(config: GatewayConfig, logger: Logger): Gateway
       targets: { 'mcp-proxy': config.MCP_PROXY_URL, 'admin-portal': config.ADMIN_PORTAL_URL, openwebui: config.OPENWEBUI_URL },
       signingSecret: config.GATEWAY_SIGNING_SECRET,
       rateLimitEnabled: config.RATE_LIMIT_ENABLED,
-      trustProxy: trustProxySetting(config.TRUST_PROXY),
+      trustProxy: config.TRUST_PROXY,
       maxBodyBytes: config.MAX_BODY_BYTES,
     },
     logger,

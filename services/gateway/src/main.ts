@@ -1,21 +1,12 @@
 import { describeDatabaseUrl, runMigrations } from '@mcpgw/db';
 import { listen } from '@mcpgw/http';
 import { createLogger } from '@mcpgw/logger';
-import { ConfigError } from '@mcpgw/config';
+import { readConfigOrExit } from '@mcpgw/config';
 import { readConfig } from './config.js';
 import { buildGatewayDeps } from './deps.js';
 import { createGatewayApp } from './app.js';
 
-let config;
-try {
-  config = readConfig(process.env);
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(78); // EX_CONFIG
-  }
-  throw err;
-}
+const config = readConfigOrExit(() => readConfig(process.env));
 
 const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
 const deps = buildGatewayDeps(config, logger);
