@@ -4,6 +4,7 @@ import type { McpProxyDeps } from './deps.js';
 import { requireAllowedOrigin } from './middleware/allowed-origin.middleware.js';
 import { registerHealthRoutes } from './routes/health.routes.js';
 import { registerMcpRoutes } from './routes/mcp.routes.js';
+import { registerServerRoutes } from './routes/servers.routes.js';
 
 const isMcpPath = (req: Request) => req.path === '/mcp' || req.path.startsWith('/mcp/');
 
@@ -19,6 +20,8 @@ export function createMcpProxyApp(deps: McpProxyDeps): express.Express {
   app.disable('x-powered-by');
   // 1. request id (the gateway's, when short and safe)
   app.use(assignRequestId());
+  // request metrics, malformed JSON-RPC events, and GET /metrics (bearer token; limits/traffic.ts)
+  deps.traffic.mount(app);
   // 2. /health: public, no identity
   registerHealthRoutes(app, { ping: () => deps.db.ping(), sessions: deps.sessions, upstreams: deps.upstreams });
   // 3. a valid, fresh gateway signature over the identity headers, on every other route
@@ -27,10 +30,12 @@ export function createMcpProxyApp(deps: McpProxyDeps): express.Express {
   app.use(requireAllowedOrigin(deps.allowedOrigins));
   // 5. session lookup bound to the identity, and 6. MCP handling
   registerMcpRoutes(app, deps);
+  // 7. the OpenAPI tool server (GET /servers, GET /servers/:server/openapi.json, POST /servers/:server/:tool)
+  registerServerRoutes(app, deps);
   app.use((req) => {
     throw new AppError('NOT_FOUND', `No route for ${req.method} ${req.path}`);
   });
-  // 7. the one error middleware
-  app.use(handleErrors(deps.logger, errorFormat));
+  // 8. the one error middleware
+  app.use(handleErrors(deps.logger, errorFormat, { security: deps.security }));
   return app;
 }

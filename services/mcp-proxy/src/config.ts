@@ -62,6 +62,42 @@ export const mcpProxyEnv = z.object({
   MCP_GRANT_CACHE_SECONDS: env
     .nonNegativeInt(5)
     .describe("How long a group list's grants are cached, in seconds (0: not cached). Grant changes take effect within this time."),
+  MCP_TOOL_NAME_MAX_LENGTH: z.coerce
+    .number()
+    .int()
+    .min(32)
+    .max(64)
+    .default(64)
+    .describe('Longest tool and prompt name on /mcp (32-64); lower it so a client prefix (Open WebUI: `{connection id}_`) still fits in 64.'),
+  MCP_GRANT_WATCH_SECONDS: env
+    .nonNegativeInt(5)
+    .describe('How often open MCP sessions are checked for grant changes, in seconds; a change sends them list_changed (0: never).'),
+  UPSTREAM_HEALTH_INTERVAL_SECONDS: env
+    .nonNegativeInt(30)
+    .describe('How often every enabled upstream server is pinged for GET /servers, in seconds (0: no periodic check).'),
+  UPSTREAM_BREAKER_FAILURES: env
+    .positiveInt(3)
+    .describe('Consecutive failures (unreachable, timed out) of one upstream server that open its circuit breaker: requests then fail at once.'),
+  UPSTREAM_BREAKER_COOLDOWN_MS: env
+    .positiveInt(5000)
+    .describe('How long an open circuit breaker fails fast before one trial request may go, in ms; doubled after each failed trial, up to 60 s.'),
+  UPSTREAM_MAX_RESPONSE_BYTES: env
+    .positiveInt(10 * 1024 * 1024)
+    .describe('Largest answer of an HTTP upstream server to one request, in bytes; a larger one is cut off and the caller gets an error.'),
+  META_TOOLS_MODE: env
+    .bool(false)
+    .describe('true: tools/list and the OpenAPI documents offer two meta tools, search_tools and call_tool, instead of every tool.'),
+  REDIS_URL: env
+    .redisUrl()
+    .optional()
+    .describe('Redis for the counters of per-tool rate-limit rules, shared with the gateway; unset: in-process counters (one instance only).'),
+  LIMIT_RULES_CACHE_SECONDS: env
+    .positiveInt(5)
+    .describe('How often the rate-limit rules are read again from the database, in seconds; a change takes effect within this time.'),
+  METRICS_TOKEN: env
+    .secret(32)
+    .optional()
+    .describe('Bearer token that GET /metrics requires (at least 32 characters); unset: no /metrics.'),
   LOG_LEVEL: env.logLevel().describe('error, warn, info or debug.'),
 });
 

@@ -81,6 +81,12 @@ describe('mcp-proxy: downstream sessions', () => {
     expect(await none.json()).toMatchObject({ jsonrpc: '2.0', error: { message: expect.stringContaining('send initialize first') } });
     const getWithout = await gatewayFetch(identity)(`${proxy.url}/mcp`, { headers: { accept: 'text/event-stream' } });
     expect(getWithout.status).toBe(400);
+    // An MCP-Protocol-Version the server does not speak is refused (M5).
+    const init = await rawPost(`${proxy.url}/mcp`, initializeBody(), { identity });
+    const sessionId = init.headers.get('mcp-session-id')!;
+    await init.body?.cancel();
+    const badVersion = await rawPost(`${proxy.url}/mcp`, listTools, { identity, sessionId, headers: { 'mcp-protocol-version': '1999-01-01' } });
+    expect(badVersion.status).toBe(400);
   });
 
   it("opening one session more than MCP_SESSIONS_PER_USER closes that user's least recently used one", async () => {

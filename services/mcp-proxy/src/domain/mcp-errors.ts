@@ -4,19 +4,34 @@ import type { UpstreamUnavailableError } from '../upstream/upstream.errors.js';
 
 /**
  * The JSON-RPC errors MCP callers get from mcp-proxy. A denied tool and a tool that does not exist
- * get the same one, so the answer reveals nothing about what others may use.
+ * get the same one, so the answer reveals nothing about what others may use; the same holds for
+ * prompts and resources.
  */
 export function unknownTool(name: string): McpError {
   return new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
 }
 
-export function upstreamUnavailable(err: UpstreamUnavailableError): McpError {
-  const why = err.failure === 'timeout' ? ' (timed out)' : '';
-  return new McpError(JSON_RPC.UPSTREAM_UNAVAILABLE, `Upstream server unavailable: ${err.serverId}${why}`);
+export function unknownPrompt(name: string): McpError {
+  return new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
 }
 
-export function transportNotSupported(serverId: string, transport: string): McpError {
-  return new McpError(JSON_RPC.UPSTREAM_UNAVAILABLE, `Upstream server unavailable: ${serverId} (transport "${transport}" is not supported yet)`);
+/**
+ * InvalidParams, as the SDK's own servers answer an unknown resource. (The spec suggests -32002,
+ * which mcpgw already uses for "upstream server unavailable".)
+ */
+export function unknownResource(uri: string): McpError {
+  return new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`);
+}
+
+const WHY: Partial<Record<UpstreamUnavailableError['failure'], string>> = {
+  timeout: ' (timed out)',
+  'circuit-open': ' (circuit open: failing fast)',
+  'too-large': ' (response too large)',
+  'invalid-response': ' (invalid response)',
+};
+
+export function upstreamUnavailable(err: UpstreamUnavailableError): McpError {
+  return new McpError(JSON_RPC.UPSTREAM_UNAVAILABLE, `Upstream server unavailable: ${err.serverId}${WHY[err.failure] ?? ''}`);
 }
 
 export function internalError(): McpError {

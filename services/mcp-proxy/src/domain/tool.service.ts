@@ -1,35 +1,43 @@
-import { McpError, type CallToolResult, type ListToolsResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { Server, ServerRepo, Transport } from '@mcpgw/db';
+import type { CallToolResult, ListToolsResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@mcpgw/db';
 import type { SecurityEventRecorder } from '@mcpgw/http';
 import type { Logger } from '@mcpgw/logger';
-import { allowedTools, decideServer, decideTool, type Subject } from '@mcpgw/policy';
-import type { ToolCall, UpstreamPool } from '../upstream/upstream-pool.js';
-import { UpstreamUnavailableError } from '../upstream/upstream.errors.js';
-import type { Caller, Scope } from './caller.js';
-import { internalError, transportNotSupported, unknownTool, upstreamUnavailable } from './mcp-errors.js';
-import type { SubjectResolver } from './subject.resolver.js';
-import { createToolName, parseToolName, SERVER_ID } from './tool-name.js';
+import { allowedTools, decideTool, type Subject } from '@mcpgw/policy';
+import type { ToolGuard } from '../limits/tool-limits.js';
+import { AnyResultSchema } from '../upstream/result-schemas.js';
+import type { UpstreamPool } from '../upstream/upstream-pool.js';
+import { wrapContentListUris } from './aggregate-content.js';
+import type { Caller, Relay, Scope } from './caller.js';
+import { unknownTool } from './mcp-errors.js';
+import type { ServerAccess } from './server-access.js';
+import { createToolNames, parseToolName, resolveToolName } from './tool-name.js';
 
-/** Key in a tools/list result's `_meta` listing the servers that could not be listed this time. */
-export const UNAVAILABLE_META_KEY = 'mcpgw/unavailable';
+export { UNAVAILABLE_META_KEY } from './server-access.js';
 
-const SUPPORTED_TRANSPORTS: readonly Transport[] = ['streamable-http'];
+export interface ToolCall {
+  name: string;
+  arguments?: Record<string, unknown>;
+}
 
 export interface ToolServiceDeps {
-  servers: Pick<ServerRepo, 'findById' | 'listEnabled'>;
-  subjects: SubjectResolver;
-  upstreams: Pick<UpstreamPool, 'listTools' | 'callTool'>;
+  access: ServerAccess;
+  upstreams: Pick<UpstreamPool, 'listAll' | 'request' | 'describe'>;
   security: Pick<SecurityEventRecorder, 'record'>;
   logger: Logger;
-  /** Budget for listing one server (all pages). */
-  listTimeoutMs: number;
+  /** Per-tool rate limits, argument inspection and upstream timing (limits/tool-limits.ts). */
+  guard?: ToolGuard;
 }
 
 export interface ToolService {
   /** May the caller open /mcp/:server? Unknown, disabled and forbidden servers all say no. */
   mayOpen(serverId: string, caller: Caller): Promise<boolean>;
-  listTools(scope: Scope, caller: Caller, signal?: AbortSignal): Promise<ListToolsResult>;
-  callTool(scope: Scope, caller: Caller, call: ToolCall, signal?: AbortSignal): Promise<CallToolResult>;
+  listTools(scope: Scope, caller: Caller, relay?: Relay): Promise<ListToolsResult>;
+  callTool(scope: Scope, caller: Caller, call: ToolCall, relay?: Relay): Promise<CallToolResult>;
+}
+
+/** params for the upstream: the caller's `_meta` goes along (minus its progressToken). */
+export function withMeta(params: Record<string, unknown>, relay: Relay): Record<string, unknown> {
+  return relay.meta && Object.keys(relay.meta).length > 0 ? { ...params, _meta: relay.meta } : params;
 }
 
 /**
@@ -37,94 +45,74 @@ export interface ToolService {
  * (allowedTools / decideTool), so what a caller sees and what it may call cannot disagree.
  */
 export function createToolService(deps: ToolServiceDeps): ToolService {
-  const { logger } = deps;
+  const { access } = deps;
 
-  /** The server if it exists, is enabled and the subject may use it; else null (no oracle). */
-  async function usableServer(subject: Subject, serverId: string): Promise<Server | null> {
-    if (!SERVER_ID.test(serverId) || !decideServer(subject, serverId).allow) return null;
-    const server = await deps.servers.findById(serverId);
-    return server?.enabled ? server : null;
-  }
-
-  function supported(server: Server, caller: Caller): boolean {
-    if (SUPPORTED_TRANSPORTS.includes(server.transport)) return true;
-    logger.info('server skipped: transport not supported yet', { requestId: caller.requestId, serverId: server.id, transport: server.transport });
-    return false;
-  }
-
-  /** One server's tools the subject may use, names unchanged. Throws on upstream failure. */
-  async function listOne(server: Server, subject: Subject, caller: Caller, signal?: AbortSignal): Promise<Tool[]> {
+  /** One server's tools the subject may use, names unchanged, all pages. Throws on upstream failure. */
+  async function listOne(server: Server, subject: Subject, caller: Caller, relay: Relay): Promise<Tool[]> {
     const allowed = allowedTools(subject, server.id);
     if (allowed !== 'all' && allowed.size === 0) return [];
-    const tools = await deps.upstreams.listTools(server, caller.identity.tenant, {
-      timeoutMs: deps.listTimeoutMs,
-      requestId: caller.requestId,
-      signal,
-    });
+    const tools = (await deps.upstreams.listAll(server, caller.identity.tenant, 'tools', access.optionsFor(server, caller, relay, access.listTimeoutMs))) as Tool[];
     return allowed === 'all' ? tools : tools.filter((t) => allowed.has(t.name));
   }
 
-  function toMcpError(err: unknown, caller: Caller, serverId: string): McpError {
-    if (err instanceof UpstreamUnavailableError) {
-      logger.warn('upstream server unavailable', { requestId: caller.requestId, serverId, failure: err.failure, err: err.message });
-      return upstreamUnavailable(err);
-    }
-    // The upstream's own JSON-RPC error (or a cancellation), already made safe to pass on by the pool.
-    if (err instanceof McpError) return err;
-    logger.error('upstream request failed', { requestId: caller.requestId, serverId, err });
-    return internalError();
-  }
-
-  async function listServer(serverId: string, caller: Caller, signal?: AbortSignal): Promise<ListToolsResult> {
-    const subject = await deps.subjects.subjectFor(caller.identity);
-    const server = await usableServer(subject, serverId);
-    if (!server || !supported(server, caller)) return { tools: [] };
+  async function listServer(serverId: string, caller: Caller, relay: Relay): Promise<ListToolsResult> {
+    const subject = await access.subjectOf(caller);
+    const server = await access.usable(subject, serverId);
+    if (!server) return { tools: [] };
     try {
-      return { tools: await listOne(server, subject, caller, signal) };
+      const described = await deps.upstreams.describe(server, caller.identity.tenant, access.optionsFor(server, caller, relay, access.listTimeoutMs));
+      if (!described.capabilities.tools) return { tools: [] };
+      return { tools: await listOne(server, subject, caller, relay) };
     } catch (err) {
-      throw toMcpError(err, caller, serverId);
+      throw access.toMcpError(err, caller, serverId);
     }
   }
 
-  async function listAll(caller: Caller, signal?: AbortSignal): Promise<ListToolsResult> {
-    const subject = await deps.subjects.subjectFor(caller.identity);
-    const servers = (await deps.servers.listEnabled()).filter((s) => decideServer(subject, s.id).allow && supported(s, caller));
-    const unavailable: string[] = [];
-    const perServer = await Promise.all(
-      servers.map(async (server) => {
-        try {
-          const tools = await listOne(server, subject, caller, signal);
-          return tools.map((t) => ({ ...t, name: createToolName(server.id, t.name) }));
-        } catch (err) {
-          // One slow or broken server must not take the whole catalog down: leave it out, say so.
-          const failure = err instanceof UpstreamUnavailableError ? err.failure : 'error';
-          logger.warn('server left out of the tool list', { requestId: caller.requestId, serverId: server.id, failure, err: (err as Error).message });
-          unavailable.push(server.id);
-          return [];
-        }
-      }),
-    );
-    const result: ListToolsResult = { tools: perServer.flat() };
-    if (unavailable.length > 0) result._meta = { [UNAVAILABLE_META_KEY]: unavailable.sort() };
-    return result;
+  async function listAll(caller: Caller, relay: Relay): Promise<ListToolsResult> {
+    const subject = await access.subjectOf(caller);
+    const servers = await access.usableAll(subject);
+    const { items, unavailable } = await access.fanOut(servers, caller, 'tools', async (server) => {
+      const tools = await listOne(server, subject, caller, relay);
+      const names = createToolNames(server.id, tools.map((t) => t.name), access.nameMaxLength);
+      return tools.map((t) => ({ ...t, name: names.get(t.name)! }));
+    });
+    return access.withUnavailable({ tools: items }, unavailable);
+  }
+
+  /** The server and the server's own tool name a call is for; null when the name means nothing here. */
+  async function target(scope: Scope, caller: Caller, subject: Subject, name: string, relay: Relay): Promise<{ serverId: string; tool: string } | null> {
+    if (scope.kind === 'server') return { serverId: scope.serverId, tool: name };
+    const parsed = parseToolName(name);
+    if (!parsed) return null;
+    if ('tool' in parsed) return parsed;
+    // A shortened name: look it up in the server's list (only a server the caller may use is asked).
+    const server = await access.usable(subject, parsed.serverId);
+    if (!server) return null;
+    try {
+      const tools = await deps.upstreams.listAll(server, caller.identity.tenant, 'tools', access.optionsFor(server, caller, relay, access.listTimeoutMs));
+      const tool = resolveToolName(server.id, name, tools.map((t) => String(t.name)), access.nameMaxLength);
+      return tool === null ? null : { serverId: server.id, tool };
+    } catch (err) {
+      throw access.toMcpError(err, caller, server.id);
+    }
   }
 
   return {
     async mayOpen(serverId, caller) {
-      const subject = await deps.subjects.subjectFor(caller.identity);
-      return (await usableServer(subject, serverId)) !== null;
+      const subject = await access.subjectOf(caller);
+      return (await access.usable(subject, serverId)) !== null;
     },
 
-    listTools(scope, caller, signal) {
-      return scope.kind === 'server' ? listServer(scope.serverId, caller, signal) : listAll(caller, signal);
+    listTools(scope, caller, relay = {}) {
+      return scope.kind === 'server' ? listServer(scope.serverId, caller, relay) : listAll(caller, relay);
     },
 
-    async callTool(scope, caller, call, signal) {
-      const target = scope.kind === 'server' ? { serverId: scope.serverId, tool: call.name } : parseToolName(call.name);
-      if (!target) throw unknownTool(call.name);
+    async callTool(scope, caller, call, relay = {}) {
       const { identity } = caller;
-      const subject = await deps.subjects.subjectFor(identity);
-      const decision = decideTool(subject, target.serverId, target.tool);
+      const subject = await access.subjectOf(caller);
+      const resolved = await target(scope, caller, subject, call.name, relay);
+      if (!resolved) throw unknownTool(call.name);
+      const decision = decideTool(subject, resolved.serverId, resolved.tool);
       if (!decision.allow) {
         deps.security.record({
           kind: 'tool-denied',
@@ -132,22 +120,28 @@ export function createToolService(deps: ToolServiceDeps): ToolService {
           userId: identity.userId,
           userEmail: identity.email,
           requestId: caller.requestId,
-          details: { serverId: target.serverId, tool: target.tool, endpoint: scope.kind === 'all' ? '/mcp' : '/mcp/:server' },
+          details: { serverId: resolved.serverId, tool: resolved.tool, endpoint: scope.kind === 'all' ? '/mcp' : '/mcp/:server' },
         });
         throw unknownTool(call.name);
       }
-      const server = await usableServer(subject, target.serverId);
+      const server = await access.usable(subject, resolved.serverId);
       if (!server) throw unknownTool(call.name);
-      if (!SUPPORTED_TRANSPORTS.includes(server.transport)) throw transportNotSupported(server.id, server.transport);
+      await deps.guard?.admit(caller, server.id, resolved.tool, call.arguments);
+      const params = withMeta({ name: resolved.tool, ...(call.arguments === undefined ? {} : { arguments: call.arguments }) }, relay);
+      const started = performance.now();
       try {
-        return await deps.upstreams.callTool(
-          server,
-          identity.tenant,
-          { name: target.tool, ...(call.arguments === undefined ? {} : { arguments: call.arguments }) },
-          { timeoutMs: server.callTimeoutMs, requestId: caller.requestId, signal },
-        );
+        // AnyResultSchema, not the SDK's CallToolResultSchema: the upstream's result goes on as it
+        // came (structuredContent, isError, fields of newer revisions).
+        const result = await deps.upstreams.request(server, identity.tenant, { method: 'tools/call', params }, AnyResultSchema, {
+          ...access.optionsFor(server, caller, relay, server.callTimeoutMs),
+          idempotent: false,
+        });
+        deps.guard?.observe(server.id, 'tools/call', started, null);
+        if (scope.kind === 'all' && 'content' in result) return { ...result, content: wrapContentListUris(server.id, result.content) } as CallToolResult;
+        return result as CallToolResult;
       } catch (err) {
-        throw toMcpError(err, caller, server.id);
+        deps.guard?.observe(server.id, 'tools/call', started, err);
+        throw access.toMcpError(err, caller, server.id);
       }
     },
   };

@@ -23,8 +23,10 @@ export interface Closable {
 
 export type McpRequest = IncomingMessage & { auth?: AuthInfo };
 
-export interface McpSession {
+export interface McpSession<T extends Closable = Closable> {
   readonly id: string;
+  /** What `connect` attached to the session (mcp-proxy's MCP server and relay state). */
+  readonly attached: T;
   /** Handles one HTTP request of this session: the initialize that opens it, later POSTs, GET, DELETE. */
   handle(req: McpRequest, res: ServerResponse, body: unknown): Promise<void>;
 }
@@ -37,22 +39,22 @@ export interface SessionStoreOptions {
   logger: Logger;
 }
 
-export interface SessionStore {
+export interface SessionStore<T extends Closable = Closable> {
   /**
    * A new session for `owner`. `connect` attaches an MCP server to the session's transport and
    * returns what closes it. The session is registered only when its initialize succeeds.
    */
-  open(owner: SessionOwner, connect: (transport: StreamableHTTPServerTransport) => Promise<Closable>): Promise<McpSession>;
+  open(owner: SessionOwner, connect: (transport: StreamableHTTPServerTransport) => Promise<T>): Promise<McpSession<T>>;
   /** The session, if it exists and belongs to `owner`; a session of anyone else is "not found". */
-  find(id: string, owner: SessionOwner): McpSession | undefined;
+  find(id: string, owner: SessionOwner): McpSession<T> | undefined;
   /** Closes sessions idle for longer than idleMs; returns how many. Runs on a timer too. */
   sweep(): Promise<number>;
   size(): number;
   closeAll(): Promise<void>;
 }
 
-interface Entry {
-  session: McpSession;
+interface Entry<T extends Closable> {
+  session: McpSession<T>;
   owner: SessionOwner;
   closable: Closable;
   lastSeen: number;
@@ -63,9 +65,9 @@ function newSessionId(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export function createSessionStore(options: SessionStoreOptions): SessionStore {
+export function createSessionStore<T extends Closable = Closable>(options: SessionStoreOptions): SessionStore<T> {
   const { logger } = options;
-  const entries = new Map<string, Entry>();
+  const entries = new Map<string, Entry<T>>();
 
   async function closeEntry(id: string, why: string): Promise<void> {
     const entry = entries.get(id);
@@ -75,7 +77,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     await entry.closable.close().catch((err: Error) => logger.warn('closing an mcp session failed', { err: err.message }));
   }
 
-  function register(id: string, entry: Entry): void {
+  function register(id: string, entry: Entry<T>): void {
     entries.set(id, entry);
     const mine = [...entries].filter(([, e]) => e.owner.userId === entry.owner.userId);
     if (mine.length <= options.maxPerUser) return;
@@ -99,6 +101,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     async open(owner, connect) {
       const id = newSessionId();
       let registered = false;
+      let attached: T | undefined;
       const transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => id,
         onsessioninitialized: () => {
@@ -106,13 +109,17 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
           register(id, { session, owner, closable, lastSeen: Date.now() });
         },
       });
-      // Set before connect: the MCP server chains its own close handler onto this one.
+      // Set before connect: the MCP server chains its own close handler onto this one. A session
+      // ended by the caller's DELETE closes what was attached to it too (close must be idempotent).
       transport.onclose = () => {
         entries.delete(id);
+        void attached?.close().catch(() => undefined);
       };
       const closable = await connect(transport);
-      const session: McpSession = {
+      attached = closable;
+      const session: McpSession<T> = {
         id,
+        attached: closable,
         async handle(req, res, body) {
           await transport.handleRequest(req, res, body);
           // An initialize the transport refused (bad Accept, bad version…) leaves nothing behind.

@@ -1,225 +1,307 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  CallToolResultSchema,
-  ErrorCode,
-  ListToolsResultSchema,
-  McpError,
-  type CallToolResult,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { ProgressCallback } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import type { ClientCapabilities, Implementation, Notification, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Server } from '@mcpgw/db';
 import type { Logger } from '@mcpgw/logger';
-import { scrubJson, scrubSecrets } from './scrub.js';
-import { resolveUpstreamTarget, type UpstreamTarget, type UpstreamTargetDeps } from './upstream-target.js';
-import { UpstreamJsonRpcError, UpstreamUnavailableError } from './upstream.errors.js';
+import { createCircuitBreaker, type BreakerState, type CircuitBreaker } from './circuit-breaker.js';
+import { createProgressRouter } from './progress-router.js';
+import { LIST_KINDS, ListPageSchema, type ListKind } from './result-schemas.js';
+import { runUpstream } from './run-upstream.js';
+import { connectUpstream, type UpstreamConnection, type WireTransport } from './upstream-connection.js';
+import { resolveUpstreamTarget, type UpstreamTargetDeps } from './upstream-target.js';
+import { UpstreamUnavailableError } from './upstream.errors.js';
 
-export interface UpstreamPoolOptions extends UpstreamTargetDeps {
-  logger: Logger;
-  clientInfo?: { name: string; version: string };
-  /** Most pages one tools/list may take before the rest is ignored (a guard against cursor loops). */
-  maxListPages?: number;
+/**
+ * How connections for one downstream session are made. Requests without a profile use the shared
+ * pooled connection of (server, tenant); a session that needs its own connection (server→client
+ * requests, subscriptions, a log level) passes its profile.
+ */
+export interface ConnectionProfile {
+  /** Unique per downstream session. */
+  key: string;
+  /** What the downstream caller declared (sampling, elicitation, roots), declared upstream in its name. */
+  capabilities: ClientCapabilities;
+  /** Installs the handlers that relay upstream→caller requests and notifications. */
+  configure(client: Client, serverId: string): void;
+  /** Restores what the session had set up on an earlier connection (subscriptions, log level). */
+  onConnected?(client: Client, serverId: string): Promise<void>;
 }
 
 export interface UpstreamRequestOptions {
   /** Budget for the whole request, connecting included. */
   timeoutMs: number;
   requestId: string;
-  /** The downstream request's cancellation. */
+  /** The downstream request's cancellation; aborting sends notifications/cancelled upstream. */
   signal?: AbortSignal;
+  /** Progress reported upstream for this request. */
+  onprogress?: ProgressCallback;
+  profile?: ConnectionProfile;
 }
 
-export interface ToolCall {
-  name: string;
-  arguments?: Record<string, unknown>;
+export interface UpstreamMessage {
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+export interface ServerDescription {
+  capabilities: ServerCapabilities;
+  serverInfo?: Implementation;
+  instructions?: string;
+  transport: WireTransport;
+}
+
+export interface UpstreamNotification {
+  serverId: string;
+  tenantId: string | null;
+  notification: Notification;
+}
+
+export interface BreakerSettings {
+  failureThreshold: number;
+  cooldownMs: number;
+  maxCooldownMs: number;
+}
+
+export interface UpstreamPoolOptions extends UpstreamTargetDeps {
+  logger: Logger;
+  breaker: BreakerSettings;
+  /** Largest upstream response body to a request (UPSTREAM_MAX_RESPONSE_BYTES). */
+  maxResponseBytes: number;
+  clientInfo?: { name: string; version: string };
+  /** Most pages one list may take before the rest is ignored (a guard against cursor loops). */
+  maxListPages?: number;
 }
 
 export interface UpstreamPool {
-  /** Every tool of the server, all pages. */
-  listTools(server: Server, tenantId: string | null, options: UpstreamRequestOptions): Promise<Tool[]>;
-  /** The upstream result, unchanged (isError, structuredContent and all). */
-  callTool(server: Server, tenantId: string | null, call: ToolCall, options: UpstreamRequestOptions): Promise<CallToolResult>;
+  /** One request; the upstream result as it came (loosely validated by `schema`). */
+  request<S extends AnySchema>(
+    server: Server,
+    tenantId: string | null,
+    message: UpstreamMessage,
+    schema: S,
+    options: UpstreamRequestOptions & { idempotent: boolean },
+  ): Promise<SchemaOutput<S>>;
+  /** Every item of a list, all pages. */
+  listAll(server: Server, tenantId: string | null, kind: ListKind, options: UpstreamRequestOptions): Promise<Record<string, unknown>[]>;
+  /** What the server said about itself when the connection was made (connecting if needed). */
+  describe(server: Server, tenantId: string | null, options: UpstreamRequestOptions): Promise<ServerDescription>;
+  /** A ping over the pooled connection; `probe` goes even while the breaker is open (health checks). Returns ms. */
+  ping(server: Server, tenantId: string | null, options: { timeoutMs: number; requestId: string; probe?: boolean }): Promise<number>;
+  /** Tenants that have a live pooled connection to the server (null: callers without a tenant). */
+  tenantsOf(serverId: string): (string | null)[];
+  breakerOf(serverId: string, tenantId: string | null): { state: BreakerState; failures: number };
+  /** Notifications arriving on pooled connections (list_changed and the like). */
+  onNotification(listener: (event: UpstreamNotification) => void): () => void;
+  /** Sends a notification (roots/list_changed) on every live connection of one downstream session. */
+  notifyProfile(key: string, notification: Notification): Promise<void>;
+  /** Closes one downstream session's own connections. */
+  closeProfile(key: string): Promise<void>;
   /** Open upstream connections. */
   size(): number;
   close(): Promise<void>;
 }
 
-interface Entry {
+export interface PoolEntry {
   key: string;
+  profileKey: string;
   serverId: string;
+  tenantId: string | null;
   fingerprint: string;
   secrets: readonly string[];
-  transport: StreamableHTTPClientTransport;
-  client: Promise<Client>;
+  connection: Promise<UpstreamConnection>;
   closed: boolean;
 }
 
-const MCP_ERROR_PREFIX = /^MCP error -?\d+: /;
-
-type Failure = 'transport' | 'transport-not-sent' | 'timeout' | 'other';
-
-/** What kind of failure an SDK client error is; upstream JSON-RPC errors are 'other' (passed on). */
-function classify(err: unknown): Failure {
-  if (err instanceof McpError) {
-    if (err.code === ErrorCode.RequestTimeout) return 'timeout';
-    if (err.code === ErrorCode.ConnectionClosed) return 'transport';
-    return 'other';
-  }
-  // 404: the upstream no longer knows our session (it restarted); the request was not processed.
-  if (err instanceof StreamableHTTPError) return err.code === 404 ? 'transport-not-sent' : 'transport';
-  if (err instanceof TypeError) {
-    const code = (err.cause as { code?: string } | undefined)?.code;
-    return code === 'ECONNREFUSED' ? 'transport-not-sent' : 'transport';
-  }
-  return 'other';
-}
-
-function timeoutAfter(ms: number): { promise: Promise<never>; cancel(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new McpError(ErrorCode.RequestTimeout, 'Request timed out')), ms);
-  });
-  promise.catch(() => undefined);
-  return { promise, cancel: () => clearTimeout(timer) };
-}
-
 /**
- * One SDK Client per (server, tenant), created on first use and shared by every downstream session:
- * Open WebUI opens a session per chat turn, so connecting upstream each time would double the
- * latency of every turn. A client whose URL or tenant key changed is replaced; one that fails at the
- * transport level (the upstream restarted and forgot our session, the connection dropped) is dropped
- * and the request tried once more on a new one. Tool calls are retried only when the upstream surely
- * did not run them (connection refused, session unknown).
+ * Upstream connections. The pooled one per (server, tenant) is created on first use and shared by
+ * every downstream session that needs nothing of its own (Open WebUI opens a session per chat
+ * turn; connecting upstream each time would double the latency of every turn). A session's own
+ * connections (see ConnectionProfile) live here too, keyed by its profile, and end with it.
+ * A connection whose target changed (URL, command, tenant key) is replaced; one that failed at the
+ * transport level is dropped and, where safe, the request tried once more (runUpstream). One
+ * circuit breaker per (server, tenant) target is shared by all its connections.
  */
 export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
   const { logger } = options;
   const clientInfo = options.clientInfo ?? { name: 'mcpgw-mcp-proxy', version: '0.1.0' };
   const maxListPages = options.maxListPages ?? 100;
-  const entries = new Map<string, Entry>();
+  const entries = new Map<string, PoolEntry>();
+  const breakers = new Map<string, CircuitBreaker>();
+  const listeners = new Set<(event: UpstreamNotification) => void>();
   let closing = false;
 
-  const keyOf = (serverId: string, tenantId: string | null) => `${serverId}\n${tenantId ?? ''}`;
+  const targetKey = (serverId: string, tenantId: string | null) => `${serverId}\n${tenantId ?? ''}`;
 
-  function drop(entry: Entry): void {
+  const progress = createProgressRouter();
+
+  function breakerFor(serverId: string, tenantId: string | null): CircuitBreaker {
+    const key = targetKey(serverId, tenantId);
+    let breaker = breakers.get(key);
+    if (!breaker) {
+      breaker = createCircuitBreaker(options.breaker);
+      breakers.set(key, breaker);
+    }
+    return breaker;
+  }
+
+  function drop(entry: PoolEntry): void {
     entry.closed = true;
     if (entries.get(entry.key) === entry) entries.delete(entry.key);
-    void entry.client.then((c) => c.close()).catch(() => undefined);
+    void entry.connection.then((c) => c.close()).catch(() => undefined);
   }
 
-  function open(server: Server, key: string, target: UpstreamTarget): Entry {
-    const client = new Client(clientInfo, { capabilities: {} });
-    // Only the tenant's credential header: nothing of the downstream request is ever forwarded.
-    const transport = new StreamableHTTPClientTransport(target.url, { requestInit: { headers: target.headers } });
-    const entry: Entry = {
-      key,
-      serverId: server.id,
-      fingerprint: target.fingerprint,
-      secrets: target.secrets,
-      transport,
-      client: Promise.resolve(client),
-      closed: false,
-    };
-    client.onerror = (err) => logger.debug('upstream connection error', { serverId: server.id, err: err.message });
-    client.onclose = () => {
-      entry.closed = true;
-      if (entries.get(key) === entry) entries.delete(key);
-    };
-    entry.client = client.connect(transport, { timeout: server.connectTimeoutMs }).then(
-      () => client,
-      (err: unknown) => {
-        entry.closed = true;
-        if (entries.get(key) === entry) entries.delete(key);
-        void client.close().catch(() => undefined);
-        throw err;
+  function pooledProfile(server: Server, tenantId: string | null): ConnectionProfile {
+    return {
+      key: '',
+      capabilities: {},
+      configure(client) {
+        client.fallbackNotificationHandler = async (notification) => {
+          for (const listener of listeners) listener({ serverId: server.id, tenantId, notification });
+        };
       },
-    );
-    entry.client.catch(() => undefined);
-    return entry;
+    };
   }
 
-  async function acquire(server: Server, tenantId: string | null): Promise<Entry> {
+  async function acquire(server: Server, tenantId: string | null, profile: ConnectionProfile | undefined, timeoutMs: number): Promise<PoolEntry> {
     if (closing) throw new UpstreamUnavailableError(server.id, 'unreachable', 'mcp-proxy is shutting down');
     const target = await resolveUpstreamTarget(server, tenantId, options);
-    const key = keyOf(server.id, tenantId);
+    const how = profile ?? pooledProfile(server, tenantId);
+    const key = `${targetKey(server.id, tenantId)}\n${how.key}`;
     const existing = entries.get(key);
     if (existing && !existing.closed && existing.fingerprint === target.fingerprint) return existing;
     if (existing) drop(existing);
-    const entry = open(server, key, target);
+    const entry: PoolEntry = {
+      key,
+      profileKey: how.key,
+      serverId: server.id,
+      tenantId,
+      fingerprint: target.fingerprint,
+      secrets: target.secrets,
+      connection: Promise.resolve(null as unknown as UpstreamConnection),
+      closed: false,
+    };
+    entry.connection = connectUpstream({
+      serverId: server.id,
+      target,
+      clientInfo,
+      capabilities: how.capabilities,
+      timeoutMs: Math.min(server.connectTimeoutMs, timeoutMs),
+      maxResponseBytes: options.maxResponseBytes,
+      logger,
+      configure: (client) => {
+        progress.install(client);
+        how.configure(client, server.id);
+      },
+      onClose: () => {
+        entry.closed = true;
+        if (entries.get(key) === entry) entries.delete(key);
+        logger.debug('upstream connection closed', { serverId: server.id });
+      },
+    }).then(
+      async (connection) => {
+        await how.onConnected?.(connection.client, server.id).catch((err: Error) => {
+          logger.info('session state could not be restored on a new upstream connection', { serverId: server.id, err: err.message });
+        });
+        return connection;
+      },
+      (err: unknown) => {
+        entry.closed = true;
+        if (entries.get(key) === entry) entries.delete(key);
+        throw err;
+      },
+    );
+    entry.connection.catch(() => undefined);
     entries.set(key, entry);
     return entry;
   }
 
-  async function run<T>(
+  function run<T>(
     server: Server,
     tenantId: string | null,
-    request: UpstreamRequestOptions & { idempotent: boolean; what: string },
-    op: (client: Client, timeoutMs: number) => Promise<T>,
+    request: UpstreamRequestOptions & { idempotent: boolean; what: string; probe?: boolean },
+    op: (connection: UpstreamConnection, timeoutMs: number) => Promise<T>,
   ): Promise<T> {
-    const deadline = Date.now() + request.timeoutMs;
-    const remaining = () => Math.max(1, deadline - Date.now());
-    const context = { requestId: request.requestId, serverId: server.id, what: request.what };
-    for (let attempt = 1; ; attempt += 1) {
-      const entry = await acquire(server, tenantId);
-      const scrub = (err: unknown) => scrubSecrets(err instanceof Error ? err.message : String(err), entry.secrets);
-      const budget = timeoutAfter(remaining());
-      let client: Client;
-      try {
-        client = await Promise.race([entry.client, budget.promise]);
-      } catch (err) {
-        budget.cancel();
-        if (classify(err) === 'timeout') throw new UpstreamUnavailableError(server.id, 'timeout', `no connection within ${request.timeoutMs} ms`);
-        throw new UpstreamUnavailableError(server.id, 'unreachable', `could not connect: ${scrub(err)}`);
-      }
-      budget.cancel();
-      try {
-        return await op(client, remaining());
-      } catch (err) {
-        if (request.signal?.aborted) throw new McpError(ErrorCode.ConnectionClosed, 'Request cancelled');
-        const failure = classify(err);
-        if (failure === 'timeout') throw new UpstreamUnavailableError(server.id, 'timeout', `no answer within ${request.timeoutMs} ms`);
-        if (failure === 'other') {
-          // The upstream's own JSON-RPC error goes back to the caller with its code, message and data,
-          // minus our tenant's key. (The SDK client put `MCP error <code>: ` before the upstream's message.)
-          if (err instanceof McpError) {
-            throw new UpstreamJsonRpcError(err.code, scrub(err).replace(MCP_ERROR_PREFIX, ''), scrubJson(err.data, entry.secrets));
-          }
-          throw new Error(scrub(err));
-        }
-        drop(entry);
-        const retry = attempt === 1 && (request.idempotent || failure === 'transport-not-sent');
-        logger.info('upstream connection failed', { ...context, err: scrub(err), retry });
-        if (!retry) throw new UpstreamUnavailableError(server.id, 'unreachable', scrub(err));
-      }
-    }
+    return runUpstream({
+      server,
+      breaker: breakerFor(server.id, tenantId),
+      request,
+      logger,
+      acquire: (timeoutMs) => acquire(server, tenantId, request.profile, timeoutMs),
+      drop,
+      op: async (entry, timeoutMs) => op(await entry.connection, timeoutMs),
+    });
   }
 
   return {
-    async listTools(server, tenantId, request) {
-      return run(server, tenantId, { ...request, idempotent: true, what: 'tools/list' }, async (client, timeoutMs) => {
+    request(server, tenantId, message, schema, request) {
+      return run(server, tenantId, { ...request, what: message.method }, ({ client }, timeoutMs) =>
+        progress.request(client, message, schema, { timeout: timeoutMs, signal: request.signal, onprogress: request.onprogress }),
+      );
+    },
+
+    listAll(server, tenantId, kind, request) {
+      const { method, key } = LIST_KINDS[kind];
+      return run(server, tenantId, { ...request, idempotent: true, what: method }, async ({ client }, timeoutMs) => {
         const deadline = Date.now() + timeoutMs;
-        const tools: Tool[] = [];
+        const items: Record<string, unknown>[] = [];
         let cursor: string | undefined;
         for (let page = 0; page < maxListPages; page += 1) {
-          const result = await client.request(
-            { method: 'tools/list', params: cursor === undefined ? {} : { cursor } },
-            ListToolsResultSchema,
-            { timeout: Math.max(1, deadline - Date.now()), signal: request.signal },
-          );
-          tools.push(...result.tools);
-          if (!result.nextCursor || result.nextCursor === cursor) return tools;
+          const result = await client.request({ method, params: cursor === undefined ? {} : { cursor } }, ListPageSchema, {
+            timeout: Math.max(1, deadline - Date.now()),
+            signal: request.signal,
+          });
+          const pageItems = result[key];
+          if (Array.isArray(pageItems)) items.push(...(pageItems as Record<string, unknown>[]));
+          if (!result.nextCursor || result.nextCursor === cursor) return items;
           cursor = result.nextCursor;
         }
-        logger.warn('upstream tool list has too many pages; the rest is left out', { requestId: request.requestId, serverId: server.id });
-        return tools;
+        logger.warn('upstream list has too many pages; the rest is left out', { requestId: request.requestId, serverId: server.id, method });
+        return items;
       });
     },
 
-    async callTool(server, tenantId, call, request) {
-      return run(server, tenantId, { ...request, idempotent: false, what: 'tools/call' }, (client, timeoutMs) =>
-        // client.request, not client.callTool: callTool would validate structuredContent against the
-        // outputSchema; a proxy passes the upstream result on as it is.
-        client.request({ method: 'tools/call', params: call }, CallToolResultSchema, { timeout: timeoutMs, signal: request.signal }),
-      );
+    describe(server, tenantId, request) {
+      return run(server, tenantId, { ...request, idempotent: true, what: 'initialize' }, async ({ client, transport }) => ({
+        capabilities: client.getServerCapabilities() ?? {},
+        serverInfo: client.getServerVersion(),
+        instructions: client.getInstructions(),
+        transport,
+      }));
+    },
+
+    async ping(server, tenantId, request) {
+      const started = Date.now();
+      await run(server, tenantId, { ...request, idempotent: true, what: 'ping' }, ({ client }, timeoutMs) => client.ping({ timeout: timeoutMs }));
+      return Date.now() - started;
+    },
+
+    tenantsOf(serverId) {
+      return [...entries.values()].filter((e) => e.serverId === serverId && e.profileKey === '' && !e.closed).map((e) => e.tenantId);
+    },
+
+    breakerOf(serverId, tenantId) {
+      const breaker = breakers.get(targetKey(serverId, tenantId));
+      return { state: breaker?.state() ?? 'closed', failures: breaker?.failures() ?? 0 };
+    },
+
+    onNotification(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async notifyProfile(key, notification) {
+      const mine = [...entries.values()].filter((e) => e.profileKey === key && key !== '' && !e.closed);
+      await Promise.all(mine.map((e) => e.connection.then((c) => c.client.notification(notification as never)).catch(() => undefined)));
+    },
+
+    async closeProfile(key) {
+      const mine = [...entries.values()].filter((e) => e.profileKey === key && key !== '');
+      for (const entry of mine) {
+        entry.closed = true;
+        entries.delete(entry.key);
+      }
+      await Promise.all(mine.map((e) => e.connection.then((c) => c.close()).catch(() => undefined)));
     },
 
     size: () => entries.size,
@@ -228,13 +310,12 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       closing = true;
       const all = [...entries.values()];
       entries.clear();
+      listeners.clear();
       await Promise.all(
         all.map(async (entry) => {
           entry.closed = true;
-          const client = await entry.client.catch(() => null);
-          if (!client) return;
-          await entry.transport.terminateSession().catch(() => undefined);
-          await client.close().catch(() => undefined);
+          const connection = await entry.connection.catch(() => null);
+          await connection?.close().catch(() => undefined);
         }),
       );
     },

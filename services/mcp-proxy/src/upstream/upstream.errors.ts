@@ -1,7 +1,7 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 
 /** Why an upstream server could not answer. Never carries credentials. */
-export type UpstreamFailure = 'unreachable' | 'timeout' | 'no-url' | 'credential';
+export type UpstreamFailure = 'unreachable' | 'timeout' | 'no-url' | 'credential' | 'circuit-open' | 'too-large' | 'invalid-response';
 
 export class UpstreamUnavailableError extends Error {
   readonly serverId: string;
@@ -11,6 +11,14 @@ export class UpstreamUnavailableError extends Error {
     this.name = 'UpstreamUnavailableError';
     this.serverId = serverId;
     this.failure = failure;
+  }
+}
+
+/** An upstream response body grew past UPSTREAM_MAX_RESPONSE_BYTES; reading it was stopped. */
+export class UpstreamResponseTooLargeError extends Error {
+  constructor(maxBytes: number) {
+    super(`upstream response larger than ${maxBytes} bytes`);
+    this.name = 'UpstreamResponseTooLargeError';
   }
 }
 

@@ -11,6 +11,7 @@ import {
   LATEST_PROTOCOL_VERSION,
   ListToolsRequestSchema,
   McpError,
+  type ClientCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { createDemoServerApp } from '@mcpgw/demo-server';
 import { listen, type ListeningServer } from '@mcpgw/http';
@@ -40,6 +41,8 @@ export async function startProxy(options: { env?: Record<string, string>; logger
     GATEWAY_SIGNING_SECRET_PREVIOUS: PREVIOUS_SECRET,
     MASTER_KEYS,
     MCP_GRANT_CACHE_SECONDS: '0',
+    MCP_GRANT_WATCH_SECONDS: '0',
+    UPSTREAM_HEALTH_INTERVAL_SECONDS: '0',
     MCP_PROXY_PORT: '0',
     ...options.env,
   });
@@ -113,9 +116,10 @@ export async function connectAs(
   proxyUrl: string,
   path: string,
   identity: Identity,
-  extra: { headers?: Record<string, string> } = {},
+  extra: { headers?: Record<string, string>; capabilities?: ClientCapabilities; setup?: (client: Client) => void } = {},
 ): Promise<{ client: Client; transport: StreamableHTTPClientTransport; close(): Promise<void> }> {
-  const client = new Client({ name: 'test-caller', version: '1' });
+  const client = new Client({ name: 'test-caller', version: '1' }, { capabilities: extra.capabilities ?? {} });
+  extra.setup?.(client);
   const transport = new StreamableHTTPClientTransport(new URL(`${proxyUrl}${path}`), {
     fetch: gatewayFetch(identity),
     requestInit: { headers: extra.headers ?? {} },
