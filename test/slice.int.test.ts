@@ -4,7 +4,6 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { createFixtures, gatewayHeaders, testIdentity, uniqueId, waitFor, type Fixtures } from '@mcpgw/test-support';
 import { startInProcessStack, type InProcessStack } from './support/in-process-stack.js';
-import { describeAuthSuite } from './support/auth-suite.js';
 
 /**
  * The foundation's end-to-end slice: an official SDK client → gateway (API key, rate limit,
@@ -142,21 +141,4 @@ describe('limits and refusals end to end', () => {
   });
 });
 
-const mcpTarget = (path: string) => () => ({
-  fixtures: () => fx,
-  send: (headers: Record<string, string>, query = '') =>
-    fetch(`${stack.gatewayUrl}${path.replace('{demo}', demoId)}${query}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }),
-    }),
-});
-const restTarget = (path: string) => () => ({
-  fixtures: () => fx,
-  send: (headers: Record<string, string>, query = '') => fetch(`${stack.gatewayUrl}${path}${query}`, { headers }),
-});
-
-describeAuthSuite('POST /mcp', mcpTarget('/mcp'));
-describeAuthSuite('POST /mcp/{server}', mcpTarget('/mcp/{demo}'));
-describeAuthSuite('GET /mcp-admin/api/me', restTarget('/mcp-admin/api/me'));
-describeAuthSuite('GET /mcp-admin/', restTarget('/mcp-admin/'));
+// The shared authentication suite runs against these routes per auth method in auth-suite.int.test.ts.

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { RequestListener } from 'node:http';
 import { listen, type ListeningServer } from '@mcpgw/http';
 import { createTestDatabase, silentLogger, type TestDatabase } from '@mcpgw/test-support';
 import { createDemoServerApp, type DemoServerApp } from '@mcpgw/demo-server';
@@ -9,10 +10,14 @@ import * as adminPortal from '@mcpgw/admin-portal';
 export interface InProcessStack {
   t: TestDatabase;
   secret: string;
+  /** MASTER_KEYS of mcp-proxy and the gateway (the gateway wraps its token-signing keys with them). */
+  masterKeys: string;
   gatewayUrl: string;
   mcpProxyUrl: string;
   adminPortalUrl: string;
   demoUrl: string;
+  /** Whether a request with this X-Request-Id reached mcp-proxy or the admin portal. */
+  reachedUpstream(requestId: string): boolean;
   close(): Promise<void>;
 }
 
@@ -21,8 +26,18 @@ export interface InProcessStack {
  * admin-portal and gateway, each built by its own composition root from an env object, on a
  * fresh test database.
  */
-export async function startInProcessStack(gatewayEnv: Record<string, string> = {}): Promise<InProcessStack> {
+export async function startInProcessStack(
+  gatewayEnv: Record<string, string> | ((t: TestDatabase) => Promise<Record<string, string>>) = {},
+): Promise<InProcessStack> {
   const t = await createTestDatabase();
+  const extraGatewayEnv = typeof gatewayEnv === 'function' ? await gatewayEnv(t) : gatewayEnv;
+  const reached = new Set<string>();
+  /** Notes the request id of everything that reaches a service behind the gateway. */
+  const tap = (handler: RequestListener): RequestListener => (req, res) => {
+    const id = req.headers['x-request-id'];
+    if (typeof id === 'string') reached.add(id);
+    handler(req, res);
+  };
   const secret = randomBytes(32).toString('base64url');
   const masterKeys = `k1:${randomBytes(32).toString('base64')}`;
   const common = { DATABASE_URL: t.url, DB_SCHEMA: t.schema, GATEWAY_SIGNING_SECRET: secret };
@@ -35,17 +50,17 @@ export async function startInProcessStack(gatewayEnv: Record<string, string> = {
   closers.push(() => demo.close());
 
   const proxyDeps = mcpProxy.createMcpProxyDeps(mcpProxy.readConfig({ ...common, MASTER_KEYS: masterKeys }), silentLogger('mcp-proxy'));
-  const proxyServer = await listen(mcpProxy.createMcpProxyApp(proxyDeps), { host: '127.0.0.1', port: 0 });
+  const proxyServer = await listen(tap(mcpProxy.createMcpProxyApp(proxyDeps)), { host: '127.0.0.1', port: 0 });
   servers.push(proxyServer);
   closers.push(() => proxyDeps.close());
 
   const portalDeps = adminPortal.buildAdminPortalDeps(adminPortal.readConfig(common), silentLogger('admin-portal'));
-  const portalServer = await listen(adminPortal.createAdminPortalApp(portalDeps), { host: '127.0.0.1', port: 0 });
+  const portalServer = await listen(tap(adminPortal.createAdminPortalApp(portalDeps)), { host: '127.0.0.1', port: 0 });
   servers.push(portalServer);
   closers.push(() => portalDeps.close());
 
   const gwDeps = gateway.buildGatewayDeps(
-    gateway.readConfig({ ...common, MCP_PROXY_URL: proxyServer.url, ADMIN_PORTAL_URL: portalServer.url, API_KEY_CACHE_SECONDS: '0', ...gatewayEnv }),
+    gateway.readConfig({ ...common, MCP_PROXY_URL: proxyServer.url, ADMIN_PORTAL_URL: portalServer.url, API_KEY_CACHE_SECONDS: '0', MASTER_KEYS: masterKeys, ...extraGatewayEnv }),
     silentLogger('gateway'),
   );
   const gw = gateway.createGatewayApp(gwDeps);
@@ -56,6 +71,8 @@ export async function startInProcessStack(gatewayEnv: Record<string, string> = {
   return {
     t,
     secret,
+    masterKeys,
+    reachedUpstream: (requestId: string) => reached.has(requestId),
     gatewayUrl: gwServer.url,
     mcpProxyUrl: proxyServer.url,
     adminPortalUrl: portalServer.url,

@@ -7,6 +7,15 @@ import { createSecurityEventRepo } from './repos/security-event.repo.js';
 import { createServerRepo } from './repos/server.repo.js';
 import { createTenantRepo } from './repos/tenant.repo.js';
 import { createUserRepo } from './repos/user.repo.js';
+import { createIdpMappingRepo } from './repos/idp-mapping.repo.js';
+import { createLocalCredentialRepo } from './repos/local-credential.repo.js';
+import { createM2mClientRepo } from './repos/m2m-client.repo.js';
+import { createRefreshTokenRepo } from './repos/refresh-token.repo.js';
+import { createSigningKeyRepo } from './repos/signing-key.repo.js';
+import { createUserIdentityRepo } from './repos/user-identity.repo.js';
+import { createRateLimitRuleRepo } from './repos/rate-limit-rule.repo.js';
+import { createAccessBlockRepo } from './repos/access-block.repo.js';
+import { createAnalyticsRepo } from './repos/analytics.repo.js';
 
 /** All repositories over one pool. Services take only the ones they use. */
 export function createRepos(db: Queryable) {
@@ -19,6 +28,15 @@ export function createRepos(db: Queryable) {
     apiKeys: createApiKeyRepo(db),
     audit: createAuditRepo(db),
     securityEvents: createSecurityEventRepo(db),
+    userIdentities: createUserIdentityRepo(db),
+    idpMappings: createIdpMappingRepo(db),
+    localCredentials: createLocalCredentialRepo(db),
+    refreshTokens: createRefreshTokenRepo(db),
+    signingKeys: createSigningKeyRepo(db),
+    m2mClients: createM2mClientRepo(db),
+    rateLimitRules: createRateLimitRuleRepo(db),
+    accessBlocks: createAccessBlockRepo(db),
+    analytics: createAnalyticsRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

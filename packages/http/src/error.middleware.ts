@@ -3,6 +3,7 @@ import type { Logger } from '@mcpgw/logger';
 import { AppError } from './errors.js';
 import { sendProblem } from './problem.js';
 import { jsonRpcError } from './json-rpc.js';
+import type { SecurityEventRecorder } from './security-event.recorder.js';
 
 /** How a route's callers want errors: RFC 9457 JSON (REST), JSON-RPC (MCP) or an HTML page (UI). */
 export type ErrorFormat = 'problem' | 'json-rpc' | 'html';
@@ -22,14 +23,39 @@ function toAppError(err: unknown): AppError {
   return new AppError('INTERNAL', 'Internal error', { cause: err });
 }
 
+export interface HandleErrorsOptions {
+  /**
+   * When given, bodies refused as too large (`oversize-body`) and unparsable JSON on JSON-RPC
+   * paths (`malformed-json-rpc`) are kept as security events.
+   */
+  security?: Pick<SecurityEventRecorder, 'record'>;
+}
+
+function recordBodyProblem(security: Pick<SecurityEventRecorder, 'record'>, error: AppError, cause: unknown, req: Request, format: ErrorFormat): void {
+  const type = (cause as { type?: unknown } | null)?.type;
+  const kind =
+    error.code === 'PAYLOAD_TOO_LARGE' ? 'oversize-body' : type === 'entity.parse.failed' && format === 'json-rpc' ? 'malformed-json-rpc' : null;
+  if (!kind) return;
+  security.record({
+    kind,
+    reason: error.message,
+    userId: req.identity?.userId ?? null,
+    userEmail: req.identity?.email ?? null,
+    clientIp: req.ip ?? req.socket?.remoteAddress ?? null,
+    requestId: req.requestId,
+    details: { method: req.method, path: req.path, contentLength: req.headers['content-length'] ?? null },
+  });
+}
+
 /**
  * The one error middleware of an app. `formatFor` picks the caller's format from the request, so
  * an MCP path answers JSON-RPC, the REST API problem details and pages a readable page.
  */
-export function handleErrors(logger: Logger, formatFor: (req: Request) => ErrorFormat) {
+export function handleErrors(logger: Logger, formatFor: (req: Request) => ErrorFormat, options: HandleErrorsOptions = {}) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const error = toAppError(err);
     const requestId = req.requestId ?? 'unknown';
+    if (options.security) recordBodyProblem(options.security, error, err, req, formatFor(req));
     if (error.status >= 500) {
       logger.error('request failed', { requestId, code: error.code, path: req.path, err: error.cause ?? error });
     } else {

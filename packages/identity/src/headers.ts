@@ -30,7 +30,27 @@ export const HEADER = {
   forwardedFor: 'x-forwarded-for',
   cookie: 'cookie',
   contentType: 'content-type',
+  cacheControl: 'cache-control',
+  pragma: 'pragma',
+  accessControlAllowOrigin: 'access-control-allow-origin',
+  /** Browsers say where a request comes from (same-origin, same-site, cross-site, none). */
+  secFetchSite: 'sec-fetch-site',
+  /** Response headers by which mcp-proxy tells the gateway a request's MCP facts (analytics). */
+  mcpgwMcpMethod: 'x-mcpgw-mcp-method',
+  mcpgwServer: 'x-mcpgw-server',
+  mcpgwTool: 'x-mcpgw-tool',
+  /**
+   * On a 503 from a draining instance (mcp-proxy in a rolling restart): the request was refused
+   * before anything ran, so the gateway may send it to another instance.
+   */
+  mcpgwDraining: 'x-mcpgw-draining',
 } as const;
+
+/**
+ * Internal response headers mcp-proxy sets for the gateway; the gateway reads them on responses
+ * from mcp-proxy and removes them from every response before the caller sees it.
+ */
+export const INTERNAL_RESPONSE_HEADERS = [HEADER.mcpgwMcpMethod, HEADER.mcpgwServer, HEADER.mcpgwTool, HEADER.mcpgwDraining] as const;
 
 /** The signed identity headers, in the order the canonical string lists them. */
 export const SIGNED_HEADERS = [

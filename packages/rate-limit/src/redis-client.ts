@@ -5,40 +5,113 @@ export type RedisClient = Redis;
 
 export interface RedisClientOptions {
   url: string;
-  /** A command that takes longer fails, so no request ever waits on a slow or hung Redis. */
+  /**
+   * A command that takes longer fails: the backstop against a hung Redis. Limiters give up sooner
+   * (RateLimiterOptions.redisTimeoutMs, 50 ms) with a deadline that tolerates a busy event loop.
+   */
   commandTimeoutMs?: number;
+  /** After a failed command, how long limiters skip Redis before they try it again. */
+  suspendMs?: number;
+}
+
+/**
+ * Whether limiters should ask Redis now. A failed command (refused, reset, timed out on a hung
+ * server) suspends Redis for a short while, so during an outage only one request per interval pays
+ * the command timeout and the others go to the insurance counters at once; the first command that
+ * succeeds again ends the outage. One log line when an outage starts, one when it ends.
+ */
+export interface RedisHealth {
+  /** True when a command may go to Redis now; call begin() before sending it. */
+  usable(): boolean;
+  /** A command is about to go; during an outage only one probe is in flight at a time. */
+  begin(): void;
+  failed(err: unknown): void;
+  succeeded(): void;
+  /** True between the first failure and the next success (or reconnection). */
+  readonly down: boolean;
+}
+
+const healthOf = new WeakMap<Redis, RedisHealth>();
+
+function createRedisHealth(client: Redis, options: { suspendMs: number; logger?: Logger; label: string }): RedisHealth {
+  let suspendedUntil = 0;
+  let down = false;
+  let probing = false;
+  let wasReady = false;
+  const goDown = (err: unknown) => {
+    if (!down) {
+      options.logger?.warn('redis unavailable: rate limits fall back to in-process counters until it returns', {
+        redis: options.label,
+        err: (err as Error)?.message ?? String(err),
+      });
+    }
+    down = true;
+  };
+  const goUp = () => {
+    if (down) options.logger?.info('redis is back: shared counters in use again', { redis: options.label });
+    down = false;
+    probing = false;
+    suspendedUntil = 0;
+  };
+  client.on('error', goDown);
+  client.on('end', () => goDown(new Error('connection closed')));
+  client.on('ready', () => {
+    wasReady = true;
+    goUp();
+  });
+  return {
+    usable() {
+      if (client.status !== 'ready') {
+        // A lost connection is an outage from the first request that notices it, not only once a
+        // reconnection attempt has failed.
+        if (wasReady) goDown(new Error(`connection ${client.status}`));
+        return false;
+      }
+      return Date.now() >= suspendedUntil && !(down && probing);
+    },
+    begin() {
+      if (down) probing = true;
+    },
+    failed(err) {
+      probing = false;
+      suspendedUntil = Date.now() + options.suspendMs;
+      goDown(err);
+    },
+    succeeded() {
+      probing = false;
+      if (down) goUp();
+    },
+    get down() {
+      return down;
+    },
+  };
+}
+
+/** The health tracker of a client (one made by createRedisClient, or a plain one for other clients). */
+export function redisHealth(client: Redis): RedisHealth {
+  let health = healthOf.get(client);
+  if (!health) {
+    health = createRedisHealth(client, { suspendMs: 500, label: 'redis' });
+    healthOf.set(client, health);
+  }
+  return health;
 }
 
 /**
  * An ioredis client that fails fast: no offline queue (commands error at once while disconnected,
- * so the insurance limiter takes over), a short command timeout, and endless background reconnects.
- * Logs one line when Redis goes away and one when it is back.
+ * so the insurance limiter takes over), a command timeout as a backstop, and endless background
+ * reconnects. Its health tracker logs one line when Redis goes away and
+ * one when it is back.
  */
 export function createRedisClient(options: RedisClientOptions, logger: Logger): Redis {
   const client = new Redis(options.url, {
     enableOfflineQueue: false,
-    commandTimeout: options.commandTimeoutMs ?? 50,
+    commandTimeout: options.commandTimeoutMs ?? 1_000,
     maxRetriesPerRequest: 0,
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
-  let healthy = true;
-  client.on('ready', () => {
-    if (!healthy) logger.info('redis is back: shared counters in use again', { redis: redact(options.url) });
-    healthy = true;
-  });
-  client.on('error', (err: Error) => {
-    if (healthy) {
-      logger.warn('redis unavailable: rate limits fall back to in-process counters until it returns', {
-        redis: redact(options.url),
-        err: err.message,
-      });
-    }
-    healthy = false;
-  });
-  client.on('end', () => {
-    healthy = false;
-  });
+  healthOf.set(client, createRedisHealth(client, { suspendMs: options.suspendMs ?? 500, logger, label: redact(options.url) }));
   return client;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rateLimitHeaders, type RateLimitResult } from '../src/index.js';
 
-const result = (r: Partial<RateLimitResult>): RateLimitResult => ({ allowed: true, limit: 100, remaining: 99, resetMs: 60_000, ...r });
+const result = (r: Partial<RateLimitResult>): RateLimitResult => ({ allowed: true, limit: 100, remaining: 99, resetMs: 60_000, store: 'memory', ...r });
 
 /** Parses `"name";k=v;k=v` into its name and integer parameters. */
 function field(value: string): { name: string; params: Record<string, number> } {

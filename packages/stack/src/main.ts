@@ -66,7 +66,14 @@ const plan: { name: string; entry: string; env: NodeJS.ProcessEnv; health: strin
   {
     name: 'gateway',
     entry: 'services/gateway/src/main.ts',
-    env: { ...shared, GATEWAY_PORT: String(config.GATEWAY_PORT), MCP_PROXY_URL: local(config.MCP_PROXY_PORT), ADMIN_PORTAL_URL: local(config.ADMIN_PORTAL_PORT) },
+    env: {
+      // The gateway's own tokens name it as issuer: its URL on this machine unless set.
+      GATEWAY_PUBLIC_URL: local(config.GATEWAY_PORT),
+      ...shared,
+      GATEWAY_PORT: String(config.GATEWAY_PORT),
+      MCP_PROXY_URL: local(config.MCP_PROXY_PORT),
+      ADMIN_PORTAL_URL: local(config.ADMIN_PORTAL_PORT),
+    },
     health: `${local(config.GATEWAY_PORT)}/gateway/health`,
   },
 ];

@@ -43,6 +43,9 @@ export function createFixtures(repos: Repos) {
     async revoke(keyId: string): Promise<void> {
       await repos.apiKeys.revoke(keyId);
     },
+    async disable(userId: string): Promise<void> {
+      await repos.users.setEnabled(userId, false);
+    },
     group(opts: { admin?: boolean; tenantId?: string | null } = {}): Promise<Group> {
       return repos.groups.create({ name: uniqueId('G-'), isAdmin: opts.admin ?? false, tenantId: opts.tenantId ?? null });
     },

@@ -9,6 +9,7 @@ export const adminPortalEnv = z.object({
   GATEWAY_SIGNING_SECRET: env.secret(32).describe('HMAC secret the gateway signs identity headers with.'),
   GATEWAY_SIGNING_SECRET_PREVIOUS: env.secret(32).optional().describe('The previous signing secret, still accepted during a rotation.'),
   SIGNATURE_MAX_AGE_SECONDS: env.positiveInt(30).describe('Oldest (or furthest in the future) a signed request may be.'),
+  METRICS_TOKEN: env.secret(32).optional().describe('Bearer token that GET /metrics requires (at least 32 characters); unset: no /metrics.'),
   LOG_LEVEL: env.logLevel().describe('error, warn, info or debug.'),
 });
 

@@ -1,14 +1,21 @@
 import { createDb, createRepos, type Db, type Repos } from '@mcpgw/db';
 import { createSecurityEventRecorder, type SecurityEventRecorder } from '@mcpgw/http';
 import type { Logger } from '@mcpgw/logger';
+import { createMetricsRegistry, matchedRoute, observeHttpRequests, type Registry } from '@mcpgw/metrics';
+import type { RequestHandler } from 'express';
 import type { AdminPortalConfig } from './config.js';
 
 export interface AdminPortalDeps {
-  config: { signingSecrets: string[]; signatureMaxAgeMs: number };
+  config: { signingSecrets: string[]; signatureMaxAgeMs: number; metricsToken?: string | undefined };
   logger: Logger;
   db: Db;
-  repos: Pick<Repos, 'servers' | 'users' | 'groups' | 'audit'>;
+  repos: Pick<
+    Repos,
+    'servers' | 'users' | 'groups' | 'audit' | 'rateLimitRules' | 'accessBlocks' | 'securityEvents' | 'apiKeys' | 'm2mClients' | 'idpMappings' | 'signingKeys'
+  >;
   security: SecurityEventRecorder;
+  /** Request metrics and the registry GET /metrics serves. */
+  metrics: { registry: Registry; observe: RequestHandler };
   close(): Promise<void>;
 }
 
@@ -21,11 +28,17 @@ export function buildAdminPortalDeps(config: AdminPortalConfig, logger: Logger):
     config: {
       signingSecrets: [config.GATEWAY_SIGNING_SECRET, ...(config.GATEWAY_SIGNING_SECRET_PREVIOUS ? [config.GATEWAY_SIGNING_SECRET_PREVIOUS] : [])],
       signatureMaxAgeMs: config.SIGNATURE_MAX_AGE_SECONDS * 1000,
+      metricsToken: config.METRICS_TOKEN,
     },
     logger,
     db,
     repos,
     security,
+    metrics: (() => {
+      const registry = createMetricsRegistry('admin-portal');
+      const pageOrApi = (path: string) => (path.startsWith('/mcp-admin/api') ? '/mcp-admin/api' : '/mcp-admin');
+      return { registry, observe: observeHttpRequests(registry, (req) => matchedRoute(req, req.path.startsWith('/mcp-admin') ? pageOrApi(req.path) : 'other')) };
+    })(),
     async close() {
       await security.flush();
       await db.close();

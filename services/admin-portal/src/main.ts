@@ -21,7 +21,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    await server.close(10_000);
+    // New connections refused (the gateway sends them to another instance), requests on open
+    // connections still served with Connection: close, requests in flight finish (at most 10 s).
+    const drained = await server.drain({ graceMs: 10_000 });
+    logger.info('drained', drained);
     await deps.close();
     process.exit(0);
   });

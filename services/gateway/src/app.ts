@@ -1,8 +1,12 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { assignRequestId, handleErrors } from '@mcpgw/http';
+import { registerMetricsRoute } from '@mcpgw/metrics';
 import type { GatewayDeps } from './deps.js';
 import { errorFormatFor } from './domain/error-format.js';
-import { requiresIdentity, upstreamFor } from './domain/routing.js';
+import { isGatewayAdminPath, isGatewayCallerPath, requiresIdentity, upstreamFor } from './domain/routing.js';
+import { recordRequests } from './middleware/analytics.middleware.js';
+import { refuseBlocked } from './middleware/block.middleware.js';
+import { takeMcpFacts } from './middleware/mcp-facts.middleware.js';
 import { authenticate } from './middleware/authenticate.middleware.js';
 import { dropCredentials } from './middleware/drop-credentials.middleware.js';
 import { limitBody } from './middleware/limit-body.middleware.js';
@@ -12,11 +16,16 @@ import { injectIdentityHeaders } from './middleware/sign-identity.middleware.js'
 import { stripIdentityHeaders } from './middleware/strip-identity-headers.middleware.js';
 import { createProxyHandler } from './routes/proxy.routes.js';
 import { registerHealthRoutes } from './routes/health.routes.js';
+import { registerStatsRoutes } from './routes/stats.routes.js';
+import { registerAuthRoutes } from './routes/auth.routes.js';
+import { registerAuthSessionRoutes } from './routes/auth-session.routes.js';
+import { registerOAuthRoutes } from './routes/oauth.routes.js';
+import { registerWellKnownRoutes } from './routes/well-known.routes.js';
 
-/** Applies `middleware` only to requests bound for an upstream that needs an identity. */
+/** Applies `middleware` only to requests bound for an upstream that needs an identity (or /gateway/stats, /auth/me, /auth/logout). */
 function forProtected(middleware: (req: Request, res: Response, next: NextFunction) => unknown) {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (requiresIdentity(upstreamFor(req.path))) return middleware(req, res, next);
+    if (requiresIdentity(upstreamFor(req.path)) || isGatewayAdminPath(req.path) || isGatewayCallerPath(req.path)) return middleware(req, res, next);
     next();
   };
 }
@@ -25,36 +34,61 @@ function forProtected(middleware: (req: Request, res: Response, next: NextFuncti
  * The gateway's request flow, in order:
  *  1. request id (an inbound one only if short and safe)
  *  2. strip every inbound identity header
- *  3. gateway's own routes (/gateway/health)
+ *     request metrics from here on; /gateway/health, /gateway/ready, /metrics (bearer token)
+ *     then mcp-proxy's x-mcpgw-* response headers taken off, and one analytics row per request
+ *  3. gateway's own routes (/gateway/health; sign-in: /auth/{login,refresh,me,logout,setup},
+ *     /oauth/token; discovery: /.well-known/{oauth-protected-resource[/mcp…],oauth-authorization-server,jwks.json})
  *  4. body size check on proxied paths
- *  5. authenticate (API key → identity, or the reason there is none)
- *  6. rate limit (per user, or per client IP without identity)
- *  7. require an identity for /mcp, /servers, /mcp-admin (401 + WWW-Authenticate)
+ *  5. authenticate (mcpgw_ key, Entra / Open WebUI / gateway JWT, sk- key → identity, or the reason there is none)
+ *     refuse blocked users and API keys (403)
+ *  6. rate limit (per user, or per client IP without identity; per tenant where a rule says so)
+ *  7. require an identity for /mcp, /servers, /mcp-admin (401 + WWW-Authenticate with resource_metadata, 403, 503)
+ *     /gateway/stats (admins)
  *  8. drop the caller's credential, inject signed identity headers
  *  9. proxy to mcp-proxy, admin-portal or Open WebUI
  * 10. one error middleware (JSON-RPC for MCP, problem+json for REST, HTML for pages)
  */
-export function createGatewayApp(deps: GatewayDeps): { app: express.Express; close(): void } {
+export function createGatewayApp(deps: GatewayDeps): { app: express.Express; close(): void; endStreams(): number } {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustProxy);
-  const onError = handleErrors(deps.logger, errorFormatFor);
-  const proxy = createProxyHandler(deps.config.targets, onError, deps.logger);
+  const onError = handleErrors(deps.logger, errorFormatFor, { security: deps.security });
+  const proxy = createProxyHandler(deps.config.targets, onError, deps.logger, { maxBodyBytes: deps.config.maxBodyBytes });
 
   app.use(assignRequestId());
   app.use(stripIdentityHeaders());
+  app.use(deps.traffic.observeRequests);
+  const ops = express.Router();
+  const redis = deps.redis;
+  registerHealthRoutes(
+    ops,
+    { rateLimitStore: deps.userLimiter.store, redisReady: redis ? () => redis.status === 'ready' : null },
+    { database: () => deps.db.ping(), redis: redis ? async () => (await redis.ping()) === 'PONG' : null },
+  );
+  registerMetricsRoute(ops, deps.traffic.registry, deps.config.metricsToken);
+  app.use(ops);
+  app.use(takeMcpFacts());
+  if (deps.traffic.analytics) app.use(recordRequests(deps.traffic.analytics));
   const router = express.Router();
-  registerHealthRoutes(router, { rateLimitStore: deps.userLimiter.store });
+  registerWellKnownRoutes(router, { discovery: deps.auth.discovery, keys: deps.auth.keys });
+  registerAuthRoutes(router, { accounts: deps.auth.accounts });
+  registerOAuthRoutes(router, { clientCredentials: deps.auth.clientCredentials });
   app.use(router);
   app.use(limitBody(deps.config.maxBodyBytes));
-  app.use(forProtected(authenticate(deps.apiKeys)));
+  app.use(forProtected(authenticate(deps.auth.caller)));
+  app.use(forProtected(refuseBlocked({ blocks: deps.traffic.blocks, security: deps.security })));
   if (deps.config.rateLimitEnabled) {
-    app.use(forProtected(enforceRateLimit({ user: deps.userLimiter, ip: deps.ipLimiter, security: deps.security })));
+    const tenant = { rules: deps.traffic.tenantRules, limiters: deps.traffic.tenantLimiters };
+    app.use(forProtected(enforceRateLimit({ user: deps.userLimiter, ip: deps.ipLimiter, tenant, security: deps.security })));
   }
-  app.use(forProtected(requireIdentity(deps.security)));
+  app.use(forProtected(requireIdentity({ security: deps.security, resourceMetadataUrl: deps.auth.discovery.resourceMetadataUrl })));
+  const admin = express.Router();
+  registerStatsRoutes(admin, { traffic: deps.traffic, rateLimitEnabled: deps.config.rateLimitEnabled, retentionDays: deps.config.analyticsRetentionDays });
+  registerAuthSessionRoutes(admin, { accounts: deps.auth.accounts });
+  app.use(admin);
   app.use(forProtected(dropCredentials()));
   app.use(injectIdentityHeaders(deps.config.signingSecret));
   app.use(proxy.handler);
   app.use(onError);
-  return { app, close: proxy.close };
+  return { app, close: proxy.close, endStreams: proxy.endStreams };
 }

@@ -1,11 +1,12 @@
 import { createDb, createRepos, type Db } from '@mcpgw/db';
 import { createSecurityEventRecorder, type SecurityEventRecorder } from '@mcpgw/http';
 import type { Logger } from '@mcpgw/logger';
-import { createRateLimiter, createRedisClient, type RateLimiter, type RedisClient } from '@mcpgw/rate-limit';
+import { createRedisClient, type RateLimiter, type RedisClient } from '@mcpgw/rate-limit';
 import type { GatewayConfig } from './config.js';
-import { createApiKeyAuthenticator, type ApiKeyAuthenticator } from './domain/api-key-authenticator.js';
+import { buildAuthDeps, type AuthDeps } from './auth.deps.js';
 import { createKeyUsageRecorder, type KeyUsageRecorder } from './domain/key-usage.recorder.js';
 import type { ProxyTargets } from './routes/proxy.routes.js';
+import { buildGatewayTraffic, type GatewayTraffic } from './traffic.js';
 
 /** The slice of configuration the app needs, already shaped (no env names below main/config). */
 export interface GatewayAppConfig {
@@ -14,18 +15,24 @@ export interface GatewayAppConfig {
   rateLimitEnabled: boolean;
   trustProxy: boolean | string[];
   maxBodyBytes: number;
+  /** Bearer token of GET /metrics; unset: no /metrics. */
+  metricsToken?: string | undefined;
+  analyticsRetentionDays: number;
 }
 
 export interface GatewayDeps {
   config: GatewayAppConfig;
   logger: Logger;
   db: Db;
-  apiKeys: ApiKeyAuthenticator;
+  /** Every identity method behind one authenticator, plus sign-in, token issuance and discovery. */
+  auth: AuthDeps;
   keyUsage: KeyUsageRecorder;
   userLimiter: RateLimiter;
   ipLimiter: RateLimiter;
   security: SecurityEventRecorder;
   redis: RedisClient | null;
+  /** Limits beyond user/IP, blocks, analytics, metrics (traffic.ts). */
+  traffic: GatewayTraffic;
   close(): Promise<void>;
 }
 
@@ -36,7 +43,24 @@ export function buildGatewayDeps(config: GatewayConfig, logger: Logger): Gateway
   const redis = config.REDIS_URL ? createRedisClient({ url: config.REDIS_URL }, logger) : null;
   const keyUsage = createKeyUsageRecorder(repos.apiKeys, logger);
   const security = createSecurityEventRecorder('gateway', repos.securityEvents, logger);
-  const limiter = (name: string, points: number) => createRateLimiter({ name, points, durationSec: 60, redis, logger });
+  const auth = buildAuthDeps(config, { db, repos, redis, logger, security, keyUsage });
+  const traffic = buildGatewayTraffic(
+    {
+      perUserPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      perIpPerMinute: config.RATE_LIMIT_PER_IP,
+      rulesRefreshMs: config.LIMIT_RULES_CACHE_SECONDS * 1000,
+      analytics: {
+        enabled: config.ENABLE_API_ANALYTICS,
+        maxBuffered: config.ANALYTICS_BUFFER_MAX,
+        batchSize: config.ANALYTICS_BATCH_SIZE,
+        flushIntervalMs: config.ANALYTICS_FLUSH_MS,
+        retentionDays: config.ANALYTICS_RETENTION_DAYS,
+      },
+    },
+    repos,
+    redis,
+    logger,
+  );
   return {
     config: {
       targets: { 'mcp-proxy': config.MCP_PROXY_URL, 'admin-portal': config.ADMIN_PORTAL_URL, openwebui: config.OPENWEBUI_URL },
@@ -44,18 +68,23 @@ export function buildGatewayDeps(config: GatewayConfig, logger: Logger): Gateway
       rateLimitEnabled: config.RATE_LIMIT_ENABLED,
       trustProxy: config.TRUST_PROXY,
       maxBodyBytes: config.MAX_BODY_BYTES,
+      metricsToken: config.METRICS_TOKEN,
+      analyticsRetentionDays: config.ANALYTICS_RETENTION_DAYS,
     },
     logger,
     db,
-    apiKeys: createApiKeyAuthenticator({ repo: repos.apiKeys, usage: keyUsage, cacheTtlMs: config.API_KEY_CACHE_SECONDS * 1000 }),
+    auth,
     keyUsage,
-    userLimiter: limiter('user', config.RATE_LIMIT_PER_MINUTE),
-    ipLimiter: limiter('ip', config.RATE_LIMIT_PER_IP),
+    userLimiter: traffic.userLimiter,
+    ipLimiter: traffic.ipLimiter,
     security,
     redis,
+    traffic,
     async close() {
       await keyUsage.stop();
       await security.flush();
+      await auth.close();
+      await traffic.close();
       redis?.disconnect();
       await db.close();
     },

@@ -23,7 +23,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    await server.close(10_000);
+    // A rolling restart loses nothing: new connections are refused (Caddy retries them on another
+    // gateway), requests arriving on open connections are still served with Connection: close,
+    // GET streams end so their callers reconnect through another gateway, and requests in flight
+    // finish (at most 10 s). Then queued analytics rows are written and the pools closed.
+    const streams = gateway.endStreams();
+    const drained = await server.drain({ graceMs: 10_000 });
+    logger.info('drained', { ...drained, streamsEnded: streams });
     gateway.close();
     await deps.close();
     process.exit(0);

@@ -136,7 +136,10 @@ describe('gateway', () => {
     const before = upstream.seen.length;
     const res = await post('/mcp', {});
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="mcpgw"');
+    // MCP endpoints name their protected resource metadata (RFC 9728) in every 401.
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer realm="mcpgw", resource_metadata="http://127.0.0.1:8085/.well-known/oauth-protected-resource/mcp"',
+    );
     const body = (await res.json()) as { error: { message: string } };
     expect(body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32001 } });
     expect(body.error.message).toMatch(/Authentication required/);

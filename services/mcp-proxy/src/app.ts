@@ -2,6 +2,7 @@ import express, { type Request } from 'express';
 import { AppError, assignRequestId, handleErrors, requireGatewayIdentity, type ErrorFormat } from '@mcpgw/http';
 import type { McpProxyDeps } from './deps.js';
 import { requireAllowedOrigin } from './middleware/allowed-origin.middleware.js';
+import { refuseNewStreamsWhileDraining } from './middleware/draining.middleware.js';
 import { registerHealthRoutes } from './routes/health.routes.js';
 import { registerMcpRoutes } from './routes/mcp.routes.js';
 import { registerServerRoutes } from './routes/servers.routes.js';
@@ -20,10 +21,12 @@ export function createMcpProxyApp(deps: McpProxyDeps): express.Express {
   app.disable('x-powered-by');
   // 1. request id (the gateway's, when short and safe)
   app.use(assignRequestId());
+  // while draining (rolling restart), new GET streams go to another replica
+  app.use(refuseNewStreamsWhileDraining(deps.lifecycle));
   // request metrics, malformed JSON-RPC events, and GET /metrics (bearer token; limits/traffic.ts)
   deps.traffic.mount(app);
   // 2. /health: public, no identity
-  registerHealthRoutes(app, { ping: () => deps.db.ping(), sessions: deps.sessions, upstreams: deps.upstreams });
+  registerHealthRoutes(app, { ping: () => deps.db.ping(), sessions: deps.sessions, upstreams: deps.upstreams, lifecycle: deps.lifecycle });
   // 3. a valid, fresh gateway signature over the identity headers, on every other route
   app.use(requireGatewayIdentity({ ...deps.gatewayIdentity, security: deps.security }));
   // 4. Origin check (DNS rebinding)

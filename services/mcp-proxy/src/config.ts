@@ -90,7 +90,9 @@ export const mcpProxyEnv = z.object({
   REDIS_URL: env
     .redisUrl()
     .optional()
-    .describe('Redis for the counters of per-tool rate-limit rules, shared with the gateway; unset: in-process counters (one instance only).'),
+    .describe(
+      'Redis for the counters of per-tool rate-limit rules (shared with the gateway) and the MCP session records (shared by every mcp-proxy replica); unset: both in process (one instance only).',
+    ),
   LIMIT_RULES_CACHE_SECONDS: env
     .positiveInt(5)
     .describe('How often the rate-limit rules are read again from the database, in seconds; a change takes effect within this time.'),

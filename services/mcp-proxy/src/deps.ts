@@ -9,7 +9,10 @@ import { createServerAccess, type ServerAccess } from './domain/server-access.js
 import { createSubjectResolver } from './domain/subject.resolver.js';
 import { createToolService, type ToolService } from './domain/tool.service.js';
 import { createSessionHub, type SessionHub } from './mcp/session-hub.js';
+import type { Lifecycle } from './middleware/draining.middleware.js';
 import type { SessionAttachment } from './routes/mcp.routes.js';
+import { createRedisSessionDirectory } from './sessions/redis-session-directory.js';
+import { createLocalSessionDirectory } from './sessions/session-directory.js';
 import { createSessionStore, type SessionStore } from './sessions/session-store.js';
 import { createTrafficControl, type TrafficControl } from './limits/traffic.js';
 import { createHealthMonitor, type HealthMonitor } from './upstream/health-monitor.js';
@@ -37,6 +40,8 @@ export interface McpProxyDeps {
   /** requireGatewayIdentity's slice: accepted secrets (current first) and the maximum signature age. */
   gatewayIdentity: { secrets: readonly string[]; maxAgeMs: number };
   allowedOrigins: readonly string[];
+  /** Whether a graceful stop is under way (main.ts sets it; /health and new GET streams read it). */
+  lifecycle: Lifecycle;
   /** Closes sessions, upstream connections, pending security-event writes and the database pool. */
   close(): Promise<void>;
 }
@@ -50,11 +55,6 @@ export function createMcpProxyDeps(config: McpProxyConfig, logger: Logger, db: D
   const repos = createRepos(db.pool);
   const keyring = createKeyring(config.MASTER_KEYS);
   const security = createSecurityEventRecorder(SERVICE, repos.securityEvents, logger);
-  const sessions = createSessionStore<SessionAttachment>({
-    idleMs: config.MCP_SESSION_IDLE_SECONDS * 1000,
-    maxPerUser: config.MCP_SESSIONS_PER_USER,
-    logger,
-  });
   const upstreams = createUpstreamPool({
     tenants: repos.tenants,
     keyring,
@@ -83,6 +83,15 @@ export function createMcpProxyDeps(config: McpProxyConfig, logger: Logger, db: D
     security,
     logger,
   });
+  // With REDIS_URL, session records live in the same Redis, so any replica serves any session.
+  const sessionLimits = { idleMs: config.MCP_SESSION_IDLE_SECONDS * 1000, maxPerUser: config.MCP_SESSIONS_PER_USER };
+  const sessions = createSessionStore<SessionAttachment>({
+    idleMs: sessionLimits.idleMs,
+    directory: traffic.redis
+      ? createRedisSessionDirectory(traffic.redis, { ...sessionLimits, prefix: `mcpgw:${config.DB_SCHEMA}:` })
+      : createLocalSessionDirectory(sessionLimits),
+    logger,
+  });
   const realTools = createToolService({ access, upstreams, security, logger, guard: traffic.guard });
   const tools = config.META_TOOLS_MODE ? withMetaTools(realTools) : realTools;
   const catalog = createCatalogService({ access, upstreams, logger });
@@ -107,6 +116,7 @@ export function createMcpProxyDeps(config: McpProxyConfig, logger: Logger, db: D
       maxAgeMs: config.SIGNATURE_MAX_AGE_SECONDS * 1000,
     },
     allowedOrigins: config.MCP_ALLOWED_ORIGINS,
+    lifecycle: { draining: false },
     close() {
       closed ??= (async () => {
         health.close();

@@ -19,6 +19,17 @@ const logger = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
 const db = createDb({ url: config.DATABASE_URL, schema: config.DB_SCHEMA }, logger);
 await runMigrations(db, logger);
 const deps = createMcpProxyDeps(config, logger, db);
+// Sessions opened before Redis answers would be served by this replica only: give it a moment.
+const redis = deps.traffic.redis;
+if (redis && redis.status !== 'ready') {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5_000);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 const app = createMcpProxyApp(deps);
 const server = await listen(app, { host: config.MCP_PROXY_HOST, port: config.MCP_PROXY_PORT });
 logger.info('mcp-proxy listening', { url: server.url });
@@ -30,10 +41,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     logger.info('mcp-proxy stopping', { signal });
     void (async () => {
-      // Stop accepting; close the sessions so their open SSE streams end and in-flight requests drain.
-      const stopped = server.close(10_000);
-      await deps.sessions.closeAll();
-      await stopped;
+      // A rolling restart loses nothing: /health says draining and new GET streams are refused
+      // (the gateway sends them to another replica); open GET streams end so callers reconnect
+      // elsewhere; new connections are refused while requests in flight finish (at most 10 s).
+      // Sessions stay in the shared store for the other replicas; only what runs here closes.
+      deps.lifecycle.draining = true;
+      deps.sessions.drain();
+      const drained = await server.drain({ graceMs: 10_000 });
+      logger.info('mcp-proxy drained', { ...drained, sessionsHere: deps.sessions.size(), sharedSessions: deps.sessions.shared });
       await deps.close();
       process.exit(0);
     })().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity } from '@mcpgw/identity';
-import { createFixtures, uniqueId, waitFor } from '@mcpgw/test-support';
+import { createFixtures, testRedisUrl, uniqueId, waitFor } from '@mcpgw/test-support';
 import {
   connectAs,
   gatewayFetch,
@@ -14,11 +14,18 @@ import {
 
 const listTools = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
 
-describe('mcp-proxy: downstream sessions', () => {
+/** The same rules with session records in this process and in Redis (shared-sessions.int.test.ts: several replicas). */
+const redisUrl = await testRedisUrl();
+const stores: { store: string; env: Record<string, string> }[] = [
+  { store: 'in process', env: {} },
+  ...(redisUrl ? [{ store: 'Redis', env: { REDIS_URL: redisUrl } }] : []),
+];
+
+describe.each(stores)('mcp-proxy: downstream sessions (records $store)', ({ env }) => {
   let proxy: Proxy;
   let upstream: Awaited<ReturnType<typeof startDemoUpstream>>;
   beforeAll(async () => {
-    proxy = await startProxy({ env: { MCP_SESSIONS_PER_USER: '2' } });
+    proxy = await startProxy({ env: { ...env, MCP_SESSIONS_PER_USER: '2' } });
     upstream = await startDemoUpstream();
   });
   afterAll(async () => {
@@ -109,7 +116,7 @@ describe('mcp-proxy: downstream sessions', () => {
   });
 
   it('closes a session left idle for MCP_SESSION_IDLE_SECONDS', async () => {
-    const idleProxy = await startProxy({ env: { MCP_SESSION_IDLE_SECONDS: '1' } });
+    const idleProxy = await startProxy({ env: { ...env, MCP_SESSION_IDLE_SECONDS: '1' } });
     try {
       const { identity } = await grantedUser(idleProxy);
       const res = await rawPost(`${idleProxy.url}/mcp`, initializeBody(), { identity });

@@ -31,6 +31,9 @@ export interface ApiKeyPrincipal {
   /** The user's tenant, else the tenant of its first group (by name) that has one. */
   tenantId: string | null;
   groups: string[];
+  /** The user's own server lists; the key's lists can only narrow them. */
+  userAllowServers: string[] | null;
+  userBlockServers: string[];
 }
 
 const COLUMNS = `id, user_id AS "userId", name, prefix, allow_servers AS "allowServers", block_servers AS "blockServers",
@@ -60,6 +63,14 @@ export function createApiKeyRepo(db: Queryable) {
       const { rows } = await q.query<ApiKey>(`SELECT ${COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at`, [userId]);
       return rows;
     },
+    async findById(id: string, q: Queryable = db): Promise<ApiKey | null> {
+      const { rows } = await q.query<ApiKey>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [id]);
+      return rows[0] ?? null;
+    },
+    async findByHash(keyHash: string, q: Queryable = db): Promise<ApiKey | null> {
+      const { rows } = await q.query<ApiKey>(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1`, [keyHash]);
+      return rows[0] ?? null;
+    },
     async revoke(id: string, q: Queryable = db): Promise<boolean> {
       const { rowCount } = await q.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
       return (rowCount ?? 0) > 0;
@@ -71,7 +82,8 @@ export function createApiKeyRepo(db: Queryable) {
                 u.id AS "userId", u.email, u.name, u.source, u.enabled,
                 (u.is_admin OR COALESCE(bool_or(g.is_admin), false)) AS admin,
                 COALESCE(u.tenant_id, (array_agg(g.tenant_id ORDER BY g.name) FILTER (WHERE g.tenant_id IS NOT NULL))[1]) AS "tenantId",
-                COALESCE(array_agg(g.name ORDER BY g.name) FILTER (WHERE g.id IS NOT NULL), '{}') AS groups
+                COALESCE(array_agg(g.name ORDER BY g.name) FILTER (WHERE g.id IS NOT NULL), '{}') AS groups,
+                u.allow_servers AS "userAllowServers", u.block_servers AS "userBlockServers"
          FROM api_keys k
          JOIN users u ON u.id = k.user_id
          LEFT JOIN group_memberships m ON m.user_id = u.id

@@ -1,28 +1,61 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, type SecurityEventRecorder } from '@mcpgw/http';
 import { HEADER } from '@mcpgw/identity';
+import { statusOfFailure, type AuthFailure } from '../domain/auth/auth-outcome.js';
+import { mcpResourcePath } from '../domain/auth/discovery.js';
 import { clientIp } from '../domain/client-ip.js';
 
-const DETAIL: Record<string, string> = {
-  missing: 'Authentication required: send Authorization: Bearer <mcpgw_ API key>',
+const DETAIL: Partial<Record<AuthFailure, string>> = {
+  missing: 'Authentication required: send Authorization: Bearer <access token or mcpgw_ API key>',
   'in-url': 'Credentials in the URL are not accepted; send them in the Authorization header',
-  unsupported: 'This kind of token is not accepted here',
+  unsupported: 'This kind of credential is not accepted here',
+  'not-allowed': 'This account may not use mcpgw',
+  unavailable: 'Sign-in is temporarily unavailable; try again shortly',
 };
 
-/** 401 with a WWW-Authenticate challenge unless authenticate found an identity. */
-export function requireIdentity(security: SecurityEventRecorder) {
+export interface RequireIdentityOptions {
+  security: SecurityEventRecorder;
+  /** The RFC 9728 metadata URL of an MCP endpoint, sent in every 401 on it. */
+  resourceMetadataUrl?: (resourcePath: string) => string;
+}
+
+/**
+ * Lets a request with an identity through. Otherwise: 401 with a WWW-Authenticate challenge (on
+ * MCP endpoints naming the protected resource metadata), 403 when the credential is valid but
+ * the caller may not use mcpgw, 503 when the user could not be read; every refusal of a
+ * credential is a security event. Nothing is forwarded.
+ */
+export function requireIdentity(securityOrOptions: SecurityEventRecorder | RequireIdentityOptions) {
+  const options: RequireIdentityOptions = 'record' in securityOrOptions ? { security: securityOrOptions } : securityOrOptions;
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (req.identity) {
       next();
       return;
     }
     const problem = req.authProblem ?? 'missing';
-    security.record({ kind: 'unauthenticated', reason: problem, clientIp: clientIp(req), requestId: req.requestId, details: { path: req.path } });
-    const challenge = problem === 'missing' ? 'Bearer realm="mcpgw"' : 'Bearer realm="mcpgw", error="invalid_token"';
-    next(
-      new AppError('UNAUTHENTICATED', DETAIL[problem] ?? 'Invalid or expired credentials', {
-        headers: { [HEADER.wwwAuthenticate]: challenge },
-      }),
-    );
+    const status = statusOfFailure(problem);
+    const detail = DETAIL[problem] ?? 'Invalid or expired credentials';
+    if (status === 503) {
+      next(new AppError('SERVICE_UNAVAILABLE', detail, { headers: { [HEADER.retryAfter]: '5' } }));
+      return;
+    }
+    options.security.record({
+      kind: status === 403 ? 'forbidden' : 'unauthenticated',
+      reason: problem,
+      clientIp: clientIp(req),
+      requestId: req.requestId,
+      details: { path: req.path, verifier: req.authRefusal?.verifier ?? 'none', ...(req.authRefusal?.detail ? { detail: req.authRefusal.detail } : {}) },
+    });
+    if (status === 403) {
+      next(new AppError('FORBIDDEN', detail));
+      return;
+    }
+    const resource = options.resourceMetadataUrl ? mcpResourcePath(req.path) : null;
+    const challenge = [
+      'Bearer realm="mcpgw"',
+      ...(problem === 'missing' ? [] : ['error="invalid_token"']),
+      ...(resource ? [`resource_metadata="${options.resourceMetadataUrl!(resource)}"`] : []),
+    ].join(', ');
+    next(new AppError('UNAUTHENTICATED', detail, { headers: { [HEADER.wwwAuthenticate]: challenge } }));
   };
 }

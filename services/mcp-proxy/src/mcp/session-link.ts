@@ -38,6 +38,25 @@ export interface SessionLinkDeps {
 }
 
 /**
+ * The part of a link that must outlive the replica holding it: what lives on its own upstream
+ * connections. Saved with the session's record (sessions/), restored when another replica takes
+ * the session over; its own connections are then made again with its next request to each server
+ * and the level and subscriptions replayed on them.
+ */
+export interface SessionLinkState {
+  ownServers?: string[];
+  loggingLevel?: LoggingLevel;
+  subscriptions?: Record<string, string[]>;
+}
+
+export interface SessionLinkPersistence {
+  /** State saved earlier (a session taken over from another replica). */
+  state?: SessionLinkState;
+  /** Called whenever the state changes. */
+  save?(state: SessionLinkState): void;
+}
+
+/**
  * One downstream session's side of the relay: how its requests reach upstream servers
  * (UpstreamRoute), and how what upstream servers send on its own connections (sampling,
  * elicitation and roots requests; log messages; resource updates; list_changed) reaches the caller.
@@ -65,13 +84,20 @@ export class SessionLink implements UpstreamRoute {
   /** What the grant watcher last saw this caller may see (see session-hub). */
   visibility?: { servers: string; tools: string };
 
-  constructor(scope: Scope, identity: Identity, callerCapabilities: ClientCapabilities, deps: SessionLinkDeps) {
+  private readonly persistence: SessionLinkPersistence;
+
+  constructor(scope: Scope, identity: Identity, callerCapabilities: ClientCapabilities, deps: SessionLinkDeps, persistence: SessionLinkPersistence = {}) {
     this.scope = scope;
     this.identity = identity;
     this.tenantId = identity.tenant;
     this.deps = deps;
+    this.persistence = persistence;
     this.callerCapabilities = relayedCapabilities(callerCapabilities);
     this.everyServer = Object.keys(this.callerCapabilities).length > 0;
+    const saved = persistence.state ?? {};
+    for (const serverId of saved.ownServers ?? []) this.ownServers.add(serverId);
+    if (saved.loggingLevel) this.loggingLevel = saved.loggingLevel;
+    for (const [serverId, uris] of Object.entries(saved.subscriptions ?? {})) this.subscriptions.set(serverId, new Set(uris));
     this.profile = {
       key: this.key,
       capabilities: this.callerCapabilities,
@@ -85,7 +111,10 @@ export class SessionLink implements UpstreamRoute {
   }
 
   profileFor(serverId: string, options: { stateful?: boolean } = {}): ConnectionProfile | undefined {
-    if (options.stateful) this.ownServers.add(serverId);
+    if (options.stateful && !this.ownServers.has(serverId)) {
+      this.ownServers.add(serverId);
+      this.saveState();
+    }
     return this.everyServer || this.ownServers.has(serverId) ? this.profile : undefined;
   }
 
@@ -97,6 +126,7 @@ export class SessionLink implements UpstreamRoute {
   /** Remembers a log level the caller set (on /mcp: for every server). */
   rememberLoggingLevel(level: LoggingLevel): void {
     this.loggingLevel = level;
+    this.saveState();
   }
 
   /** Remembers a subscription (the server's own URI) so it outlives a reconnect. */
@@ -105,6 +135,21 @@ export class SessionLink implements UpstreamRoute {
     if (subscribed) uris.add(uri);
     else uris.delete(uri);
     this.subscriptions.set(serverId, uris);
+    this.saveState();
+  }
+
+  /** What must outlive this replica (see SessionLinkState). */
+  state(): SessionLinkState {
+    const state: SessionLinkState = {};
+    if (this.ownServers.size > 0) state.ownServers = [...this.ownServers];
+    if (this.loggingLevel) state.loggingLevel = this.loggingLevel;
+    const subscriptions = Object.fromEntries([...this.subscriptions].filter(([, uris]) => uris.size > 0).map(([id, uris]) => [id, [...uris]]));
+    if (Object.keys(subscriptions).length > 0) state.subscriptions = subscriptions;
+    return state;
+  }
+
+  private saveState(): void {
+    this.persistence.save?.(this.state());
   }
 
   private async restore(client: Client, serverId: string): Promise<void> {

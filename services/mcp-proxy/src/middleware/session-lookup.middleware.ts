@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { HEADER } from '@mcpgw/identity';
 import { AppError, identityOf } from '@mcpgw/http';
 import { scopeKey, type Scope } from '../domain/caller.js';
-import type { McpSession, SessionStore } from '../sessions/session-store.js';
+import type { Closable, McpSession, SessionConnector, SessionStore } from '../sessions/session-store.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -21,23 +21,33 @@ export function scopeOf(req: Request): Scope {
 }
 
 /**
- * Finds the session a request names. A session opened by another identity, or on another endpoint,
- * is answered exactly like an unknown one (404), so session ids cannot be probed or borrowed.
- * `required`: GET and DELETE need a session (400 without one); POST may open one with initialize.
+ * Finds the session a request names: one running in this process, or one another replica opened,
+ * made again here from its record with `connect` (shared sessions). A session opened by another
+ * identity, or on another endpoint, is answered exactly like an unknown one (404), so session ids
+ * cannot be probed or borrowed. `required`: GET and DELETE need a session (400 without one); POST
+ * may open one with initialize.
  */
-export function lookupSession(store: SessionStore, options: { required: boolean }) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
+export function lookupSession<T extends Closable>(
+  store: SessionStore<T>,
+  options: { required: boolean; connect: (req: Request) => SessionConnector<T> },
+) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const id = req.headers[HEADER.mcpSessionId];
     if (id === undefined) {
       next(options.required ? new AppError('BAD_REQUEST', 'Mcp-Session-Id header is required') : undefined);
       return;
     }
-    const session = typeof id === 'string' ? store.find(id, { userId: identityOf(req).userId, scope: scopeKey(scopeOf(req)) }) : undefined;
-    if (!session) {
-      next(new AppError('NOT_FOUND', 'Session not found'));
-      return;
+    try {
+      const owner = { userId: identityOf(req).userId, scope: scopeKey(scopeOf(req)) };
+      const session = typeof id === 'string' ? await store.find(id, owner, options.connect(req)) : undefined;
+      if (!session) {
+        next(new AppError('NOT_FOUND', 'Session not found'));
+        return;
+      }
+      req.mcpSession = session;
+      next();
+    } catch (err) {
+      next(err);
     }
-    req.mcpSession = session;
-    next();
   };
 }

@@ -1,6 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { isInitializeRequest, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Identity } from '@mcpgw/identity';
 import { AppError, identityOf } from '@mcpgw/http';
 import type { Logger } from '@mcpgw/logger';
 import type { CatalogService } from '../domain/catalog.service.js';
@@ -10,9 +11,9 @@ import { callerAuthInfo } from '../mcp/caller-auth.js';
 import { setInternalHeaders } from '../mcp/internal-headers.js';
 import { ALL_CAPABILITIES, createMcpServer, MCPGW_INFO, mirroredFace, type ServerFace } from '../mcp/mcp-server.factory.js';
 import type { SessionHub } from '../mcp/session-hub.js';
-import { SessionLink, type SessionLinkDeps } from '../mcp/session-link.js';
+import { SessionLink, type SessionLinkDeps, type SessionLinkState } from '../mcp/session-link.js';
 import { lookupSession, scopeOf } from '../middleware/session-lookup.middleware.js';
-import type { McpSession, SessionStore } from '../sessions/session-store.js';
+import type { McpSession, SessionConnector, SessionStore } from '../sessions/session-store.js';
 
 /** What a session carries besides its transport: its MCP server and its side of the relay. */
 export interface SessionAttachment {
@@ -31,6 +32,12 @@ export interface McpRouteDeps {
 }
 
 const PATHS = ['/mcp', '/mcp/:server'] as const;
+
+/** What a session's record keeps for this endpoint: where it was opened and how it introduced itself. */
+interface SessionContext {
+  scope: Scope;
+  face: ServerFace;
+}
 
 /**
  * POST/GET/DELETE /mcp (every server the caller may use, aggregated) and /mcp/:server (one server,
@@ -58,17 +65,22 @@ export function registerMcpRoutes(router: Router, deps: McpRouteDeps): void {
     }
   }
 
-  async function open(req: Request, scope: Scope): Promise<McpSession<SessionAttachment>> {
-    const identity = identityOf(req);
-    const caller: Caller = { identity, requestId: req.requestId };
-    // Unknown, disabled and forbidden servers get the same answer: no oracle.
-    if (scope.kind === 'server' && !(await deps.tools.mayOpen(scope.serverId, caller))) throw new AppError('NOT_FOUND', 'Unknown server');
-    const capabilities = ((req.body as { params?: { capabilities?: ClientCapabilities } }).params?.capabilities ?? {}) as ClientCapabilities;
-    // Asked over the pooled connection: a session's own connections open with its first request,
-    // when the caller is ready to answer what the server may then send it (roots/list, say).
-    const face = await faceFor(scope, caller);
-    const link = new SessionLink(scope, identity, capabilities, { upstreams: deps.upstreams, logger: deps.logger });
-    return deps.sessions.open({ userId: identity.userId, scope: scopeKey(scope) }, async (transport) => {
+  /**
+   * Attaches a session's MCP server and relay to its transport: for a session opened now, and for
+   * one another replica opened (taken over from its record). `identity` is the caller of the
+   * request at hand (the session's owner).
+   */
+  const connectAs =
+    (identity: Identity): SessionConnector<SessionAttachment> =>
+    async (transport, session) => {
+      const { scope, face } = session.record.context as SessionContext;
+      const link = new SessionLink(
+        scope,
+        identity,
+        session.record.initialize.capabilities,
+        { upstreams: deps.upstreams, logger: deps.logger },
+        { state: session.record.state as SessionLinkState, save: (state) => session.saveState({ ...state }) },
+      );
       const server = createMcpServer(scope, face, link, deps);
       await server.connect(transport);
       deps.hub.add(link);
@@ -85,7 +97,19 @@ export function registerMcpRoutes(router: Router, deps: McpRouteDeps): void {
           return closed;
         },
       };
-    });
+    };
+
+  async function open(req: Request, scope: Scope): Promise<McpSession<SessionAttachment>> {
+    const identity = identityOf(req);
+    const caller: Caller = { identity, requestId: req.requestId };
+    // Unknown, disabled and forbidden servers get the same answer: no oracle.
+    if (scope.kind === 'server' && !(await deps.tools.mayOpen(scope.serverId, caller))) throw new AppError('NOT_FOUND', 'Unknown server');
+    const params = (req.body as InitializeRequest).params;
+    // Asked over the pooled connection: a session's own connections open with its first request,
+    // when the caller is ready to answer what the server may then send it (roots/list, say).
+    const face = await faceFor(scope, caller);
+    const context: SessionContext = { scope, face };
+    return deps.sessions.open({ owner: { userId: identity.userId, scope: scopeKey(scope) }, initialize: params, context }, connectAs(identity));
   }
 
   const post = async (req: Request, res: Response) => {
@@ -106,9 +130,10 @@ export function registerMcpRoutes(router: Router, deps: McpRouteDeps): void {
     await relay(req, res, req.mcpSession as McpSession<SessionAttachment>);
   };
 
+  const connect = (req: Request) => connectAs(identityOf(req));
   for (const path of PATHS) {
-    router.post(path, lookupSession(deps.sessions, { required: false }), parseJson, post);
-    router.get(path, lookupSession(deps.sessions, { required: true }), bySession);
-    router.delete(path, lookupSession(deps.sessions, { required: true }), bySession);
+    router.post(path, lookupSession(deps.sessions, { required: false, connect }), parseJson, post);
+    router.get(path, lookupSession(deps.sessions, { required: true, connect }), bySession);
+    router.delete(path, lookupSession(deps.sessions, { required: true, connect }), bySession);
   }
 }

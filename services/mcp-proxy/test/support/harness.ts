@@ -31,9 +31,13 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-/** mcp-proxy in-process on port 0, over a fresh migrated schema of its own. */
-export async function startProxy(options: { env?: Record<string, string>; logger?: Logger } = {}): Promise<Proxy> {
-  const db = await createTestDatabase();
+/**
+ * mcp-proxy in-process on port 0, over a fresh migrated schema of its own, or over `db` (another
+ * replica of the same installation; its owner cleans it up).
+ */
+export async function startProxy(options: { env?: Record<string, string>; logger?: Logger; db?: TestDatabase } = {}): Promise<Proxy> {
+  const ownDb = !options.db;
+  const db = options.db ?? (await createTestDatabase());
   const config = readConfig({
     DATABASE_URL: db.url,
     DB_SCHEMA: db.schema,
@@ -56,7 +60,7 @@ export async function startProxy(options: { env?: Record<string, string>; logger
       const stopped = server.close(200);
       await deps.close();
       await stopped;
-      await db.cleanup();
+      if (ownDb) await db.cleanup();
     },
   };
 }

@@ -1,10 +1,9 @@
 import { hashApiKey, looksLikeApiKey } from '@mcpgw/crypto';
 import type { ApiKeyPrincipal, ApiKeyRepo } from '@mcpgw/db';
 import type { Identity } from '@mcpgw/identity';
-import type { KeyUsageRecorder } from './key-usage.recorder.js';
-
-export type AuthFailure = 'malformed' | 'unknown' | 'revoked' | 'expired' | 'disabled';
-export type AuthResult = { ok: true; identity: Identity; keyId: string } | { ok: false; failure: AuthFailure };
+import type { KeyUsageRecorder } from '../key-usage.recorder.js';
+import { refused, type AuthOutcome } from './auth-outcome.js';
+import { narrowServers } from './identity.resolver.js';
 
 export interface ApiKeyAuthenticatorOptions {
   repo: Pick<ApiKeyRepo, 'findPrincipalByHash'>;
@@ -16,6 +15,10 @@ export interface ApiKeyAuthenticatorOptions {
 }
 
 function toIdentity(p: ApiKeyPrincipal): Identity {
+  const lists = narrowServers(
+    { allowServers: p.userAllowServers, blockServers: p.userBlockServers },
+    { allowServers: p.allowServers, blockServers: p.blockServers },
+  );
   return {
     userId: p.userId,
     email: p.email,
@@ -24,14 +27,16 @@ function toIdentity(p: ApiKeyPrincipal): Identity {
     admin: p.admin,
     tenant: p.tenantId,
     authMethod: 'apikey',
-    allowServers: p.allowServers,
-    blockServers: p.blockServers,
+    allowServers: lists.allowServers,
+    blockServers: lists.blockServers,
   };
 }
 
 /**
- * Resolves an `mcpgw_` key to its caller. Only the SHA-256 of the key is looked up; principals are
- * cached by hash for `cacheTtlMs`, so revocation and disabling take effect within that time.
+ * Resolves an `mcpgw_` key to its caller. Only the SHA-256 of the key is looked up (the hash is
+ * the lookup key, so no secret is ever compared); principals are cached by hash for `cacheTtlMs`,
+ * so revocation and disabling take effect within that time. The key's server lists narrow the
+ * user's own lists.
  */
 export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
   const now = options.now ?? Date.now;
@@ -50,15 +55,20 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
   }
 
   return {
-    async authenticate(key: string): Promise<AuthResult> {
-      if (!looksLikeApiKey(key)) return { ok: false, failure: 'malformed' };
-      const p = await principalFor(hashApiKey(key));
-      if (!p) return { ok: false, failure: 'unknown' };
-      if (p.revokedAt) return { ok: false, failure: 'revoked' };
-      if (p.expiresAt && p.expiresAt.getTime() <= now()) return { ok: false, failure: 'expired' };
-      if (!p.enabled) return { ok: false, failure: 'disabled' };
+    async authenticate(key: string): Promise<AuthOutcome> {
+      if (!looksLikeApiKey(key)) return refused('malformed', 'apikey');
+      let p: ApiKeyPrincipal | null;
+      try {
+        p = await principalFor(hashApiKey(key));
+      } catch {
+        return refused('unavailable', 'apikey', 'could not read the key');
+      }
+      if (!p) return refused('unknown', 'apikey');
+      if (p.revokedAt) return refused('revoked', 'apikey');
+      if (p.expiresAt && p.expiresAt.getTime() <= now()) return refused('expired', 'apikey');
+      if (!p.enabled) return refused('disabled', 'apikey');
       options.usage.record(p.keyId);
-      return { ok: true, identity: toIdentity(p), keyId: p.keyId };
+      return { ok: true, identity: toIdentity(p) };
     },
   };
 }

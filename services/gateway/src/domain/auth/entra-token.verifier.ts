@@ -1,0 +1,138 @@
+import jwksClient from 'jwks-rsa';
+import type { JwtPayload } from 'jsonwebtoken';
+import type { Logger } from '@mcpgw/logger';
+import { refused } from './auth-outcome.js';
+import { toIdentity, type IdentityResolver } from './identity.resolver.js';
+import { checkJwt, type PeekedJwt } from './jwt-check.js';
+import type { AuthContext, TokenVerifier, VerifyResult } from './token.authenticator.js';
+
+export interface EntraOptions {
+  /** Accepted tenants (lower-case GUIDs). */
+  tenantIds: readonly string[];
+  /** Accepted `aud` values: the API's client id and App ID URIs. */
+  audiences: readonly string[];
+  /** e.g. https://login.microsoftonline.com; v2 issuers are {authority}/{tid}/v2.0. */
+  authority: string;
+  jwksUri: string;
+  acceptV1: boolean;
+  /** Client app ids (azp/appid) whose app-only tokens are accepted. */
+  allowedClientAppIds: readonly string[];
+  clockSkewSec: number;
+  resolver: IdentityResolver;
+  logger: Logger;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Key ids as Entra writes them; anything else (paths, quotes, SQL) never reaches the JWKS client. */
+const KID = /^[A-Za-z0-9._~+/=-]{1,128}$/;
+const V1_ISSUER = /^https:\/\/sts\.windows\.net\/([0-9a-f-]{36})\/$/i;
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+
+/** App-only (client credentials): `idtyp: app`, or no delegated scopes and no user claims. */
+export function isAppOnly(p: JwtPayload): boolean {
+  if (p.idtyp === 'app') return true;
+  if (p.idtyp === 'user' || p.scp !== undefined) return false;
+  const userClaims = ['preferred_username', 'upn', 'unique_name', 'name', 'email', 'given_name', 'family_name'];
+  return (p.azp !== undefined || p.appid !== undefined) && !userClaims.some((c) => p[c] !== undefined);
+}
+
+/** Group overage: the token says it has groups but does not list them (`_claim_names`, `hasgroups`). */
+export function hasGroupOverage(p: JwtPayload): boolean {
+  const names = p._claim_names as Record<string, unknown> | undefined;
+  return p.hasgroups === true || (typeof names === 'object' && names !== null && 'groups' in names);
+}
+
+/**
+ * Microsoft Entra ID access and ID tokens: RS256 only, keys from the JWKS (cached per kid, refetched
+ * for an unknown kid at most jwksRequestsPerMinute, so key rotation needs no restart), v2 issuer
+ * (v1 optional) of an allowed tenant, audience allow-list, exp required. The user is keyed by
+ * (tid, oid) and created on first sight with no access; app-only tokens only for allow-listed apps.
+ */
+export function createEntraTokenVerifier(options: EntraOptions): TokenVerifier {
+  const tenants = new Set(options.tenantIds.map((t) => t.toLowerCase()));
+  const apps = new Set(options.allowedClientAppIds.map((a) => a.toLowerCase()));
+  const v2Issuer = new RegExp(`^${options.authority.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/([0-9a-f-]{36})/v2\\.0$`, 'i');
+  const jwks = jwksClient({
+    jwksUri: options.jwksUri,
+    cache: true,
+    cacheMaxEntries: 50,
+    cacheMaxAge: 3_600_000,
+    rateLimit: true,
+    jwksRequestsPerMinute: 10,
+    timeout: 5_000,
+  });
+  const audiences = [...options.audiences] as [string, ...string[]];
+
+  function tenantOf(iss: unknown): string | null {
+    if (typeof iss !== 'string') return null;
+    const v2 = v2Issuer.exec(iss);
+    if (v2) return v2[1]!.toLowerCase();
+    const v1 = options.acceptV1 ? V1_ISSUER.exec(iss) : null;
+    return v1 ? v1[1]!.toLowerCase() : null;
+  }
+
+  async function publicKey(kid: string): Promise<string | null> {
+    try {
+      return (await jwks.getSigningKey(kid)).getPublicKey();
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name !== 'SigningKeyNotFoundError') options.logger.warn('Entra signing key not available', { kid, err: (err as Error).message, kind: name });
+      return null;
+    }
+  }
+
+  return {
+    method: 'entra',
+    owns: ({ payload }) => typeof payload.iss === 'string' && (v2Issuer.test(payload.iss) || V1_ISSUER.test(payload.iss)),
+
+    async verify(token: string, { header, payload: unverified }: PeekedJwt): Promise<VerifyResult> {
+      if (tenants.size === 0) return { ok: false, failure: 'unsupported', detail: 'Entra sign-in is not configured' };
+      if (header.alg !== 'RS256') return { ok: false, failure: 'bad-algorithm', detail: 'Entra tokens must be RS256' };
+      const tid = tenantOf(unverified.iss);
+      if (!tid || !tenants.has(tid)) return { ok: false, failure: 'wrong-issuer', detail: 'issuer or tenant not accepted' };
+      if (typeof header.kid !== 'string' || !KID.test(header.kid)) return { ok: false, failure: 'malformed', detail: 'token has no usable kid' };
+      const key = await publicKey(header.kid);
+      if (!key) return { ok: false, failure: 'unknown-key', detail: 'signing key not found' };
+      const checked = checkJwt(token, key, { algorithms: ['RS256'], audience: audiences, clockToleranceSec: options.clockSkewSec, requireExp: true });
+      if (!checked.ok) return checked;
+      const p = checked.payload;
+      // The verified tid and iss must agree with what chose the tenant above.
+      if (typeof p.tid !== 'string' || p.tid.toLowerCase() !== tid || tenantOf(p.iss) !== tid) {
+        return { ok: false, failure: 'wrong-issuer', detail: 'tid and iss disagree' };
+      }
+      if (typeof p.oid !== 'string' || !GUID.test(p.oid)) return { ok: false, failure: 'malformed', detail: 'token has no oid' };
+      const oid = p.oid.toLowerCase();
+      const appOnly = isAppOnly(p);
+      const appId = (text(p.azp) ?? text(p.appid) ?? '').toLowerCase();
+      const overage = hasGroupOverage(p);
+      const claims = { groups: overage ? null : strings(p.groups), roles: strings(p.roles) };
+      const email = text(p.email) ?? text(p.preferred_username) ?? text(p.upn) ?? text(p.unique_name);
+      const display = appOnly
+        ? { email: `${appId || oid}@apps.entra.invalid`, name: `Entra app ${appId || oid}` }
+        : { email: (email && email.length >= 3 ? email : `${oid}@${tid}.entra.invalid`).slice(0, 320), name: (text(p.name) ?? email ?? oid).slice(0, 200) };
+
+      return {
+        ok: true,
+        token: {
+          exp: p.exp!,
+          async resolve(ctx: AuthContext) {
+            if (appOnly && !apps.has(appId)) return refused('not-allowed', 'm2m', 'client application not allowed');
+            const { principal } = await options.resolver.signIn({
+              key: { provider: 'entra', issuer: tid, subject: oid },
+              display,
+              source: appOnly ? 'm2m' : 'entra',
+              claims,
+              requestId: ctx.requestId,
+              clientIp: ctx.clientIp,
+            });
+            if (!principal) return refused('unknown', 'entra', 'user vanished');
+            if (!principal.enabled) return refused('disabled', appOnly ? 'm2m' : 'entra', 'user is disabled');
+            return { ok: true, identity: toIdentity(principal, appOnly ? 'm2m' : 'entra') };
+          },
+        },
+      };
+    },
+  };
+}
