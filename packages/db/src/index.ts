@@ -19,3 +19,4 @@ export * from './repos/m2m-client.repo.js';
 export * from './repos/rate-limit-rule.repo.js';
 export * from './repos/access-block.repo.js';
 export * from './repos/analytics.repo.js';
+export * from './repos/analytics-summary.repo.js';

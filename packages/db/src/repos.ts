@@ -16,6 +16,7 @@ import { createUserIdentityRepo } from './repos/user-identity.repo.js';
 import { createRateLimitRuleRepo } from './repos/rate-limit-rule.repo.js';
 import { createAccessBlockRepo } from './repos/access-block.repo.js';
 import { createAnalyticsRepo } from './repos/analytics.repo.js';
+import { createAnalyticsSummaryRepo } from './repos/analytics-summary.repo.js';
 
 /** All repositories over one pool. Services take only the ones they use. */
 export function createRepos(db: Queryable) {
@@ -37,6 +38,7 @@ export function createRepos(db: Queryable) {
     rateLimitRules: createRateLimitRuleRepo(db),
     accessBlocks: createAccessBlockRepo(db),
     analytics: createAnalyticsRepo(db),
+    analyticsSummary: createAnalyticsSummaryRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

@@ -19,12 +19,16 @@ describe('listen(): drain', () => {
     const server = await listen(
       (req, res) => {
         const ms = req.url === '/slow' ? 300 : 0;
+        // As the MCP SDK does on its SSE responses: keep-alive asked for by the handler itself.
+        if (req.url === '/own-keep-alive') res.writeHead(200, { Connection: 'keep-alive' });
         setTimeout(() => res.end(req.url), ms);
       },
       { host: '127.0.0.1', port: 0 },
     );
     const agent = new Agent({ keepAlive: true, maxSockets: 1, timeout: 500 });
     expect((await get(`${server.url}/warm`, agent)).connection).toBe('keep-alive');
+    const agent2 = new Agent({ keepAlive: true, maxSockets: 1, timeout: 500 });
+    expect((await get(`${server.url}/own-keep-alive`, agent2)).connection).toBe('keep-alive');
     const other = new Agent({ keepAlive: true });
     const slow = get(`${server.url}/slow`, other);
     await new Promise((r) => setTimeout(r, 50));
@@ -34,6 +38,8 @@ describe('listen(): drain', () => {
     // On the idle keep-alive connection: served, and told to close it.
     const onOpen = await get(`${server.url}/again`, agent);
     expect(onOpen).toMatchObject({ status: 200, body: '/again', connection: 'close' });
+    expect((await get(`${server.url}/own-keep-alive`, agent2)).connection).toBe('close');
+    agent2.destroy();
     // A new connection is refused.
     await expect(get(`${server.url}/new`, new Agent())).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(await slow).toMatchObject({ status: 200, body: '/slow', connection: 'close' });

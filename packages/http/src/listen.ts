@@ -67,10 +67,33 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
     (req, res) => {
       running.add(res);
       res.once('close', () => running.delete(res));
-      if (draining) res.setHeader('connection', 'close');
+      closeWhileDraining(res);
       handler(req, res);
     },
   );
+
+  /**
+   * Once draining, a response's head says `Connection: close`, even when the handler set
+   * `Connection: keep-alive` itself (the MCP SDK does on its SSE responses), so the caller does not
+   * send another request on the connection.
+   */
+  function closeWhileDraining(res: ServerResponse): void {
+    if (draining) res.setHeader('connection', 'close');
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+      if (draining) {
+        for (const headers of args.slice(1)) {
+          if (Array.isArray(headers)) {
+            for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === 'connection') headers[i + 1] = 'close';
+          } else if (headers && typeof headers === 'object') {
+            for (const name of Object.keys(headers)) if (name.toLowerCase() === 'connection') delete (headers as Record<string, unknown>)[name];
+          }
+        }
+        this.setHeader('connection', 'close');
+      }
+      return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as ServerResponse['writeHead'];
+  }
 
   async function drain(drainOptions: DrainOptions = {}): Promise<DrainReport> {
     const graceMs = drainOptions.graceMs ?? 10_000;
@@ -95,9 +118,6 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
       }, graceMs);
       idle.unref();
       deadline.unref();
-      const dbg = setInterval(() => server.getConnections((_e, n) => process.stderr.write(`DRAINDBG conns=${n} running=${running.size} ${[...running].map((r) => (r.req.method ?? '') + ' ' + (r.req.url ?? '') + ' hs=' + r.headersSent + ' fin=' + r.writableFinished).join('|')}\n`)), 1000);
-      dbg.unref();
-      server.once('close', () => clearInterval(dbg));
       server.once('close', () => {
         clearTimeout(idle);
         clearTimeout(deadline);

@@ -1,5 +1,17 @@
 import { z } from 'zod';
 import { env, loadConfig } from '@mcpgw/config';
+import { parseMasterKeys, type MasterKey } from '@mcpgw/crypto';
+
+/** MASTER_KEYS: `kid:base64-32-bytes[,kid:…]`; messages never echo key material. */
+const masterKeys = () =>
+  z.string().transform((value, ctx): MasterKey[] => {
+    try {
+      return parseMasterKeys(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `is invalid: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+  });
 
 export const adminPortalEnv = z.object({
   ADMIN_PORTAL_HOST: env.host('127.0.0.1').describe('Address the admin portal listens on; only the gateway should reach it.'),
@@ -10,6 +22,9 @@ export const adminPortalEnv = z.object({
   GATEWAY_SIGNING_SECRET_PREVIOUS: env.secret(32).optional().describe('The previous signing secret, still accepted during a rotation.'),
   SIGNATURE_MAX_AGE_SECONDS: env.positiveInt(30).describe('Oldest (or furthest in the future) a signed request may be.'),
   METRICS_TOKEN: env.secret(32).optional().describe('Bearer token that GET /metrics requires (at least 32 characters); unset: no /metrics.'),
+  MASTER_KEYS: masterKeys()
+    .optional()
+    .describe('Master keys that encrypt tenant keys set in the portal and decrypt them for "test connection"; the same value as mcp-proxy. Unset: tenant keys cannot be set and tests run without them.'),
   LOG_LEVEL: env.logLevel().describe('error, warn, info or debug.'),
 });
 

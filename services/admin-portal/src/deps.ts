@@ -1,3 +1,4 @@
+import { createKeyring, type Keyring } from '@mcpgw/crypto';
 import { createDb, createRepos, type Db, type Repos } from '@mcpgw/db';
 import { createSecurityEventRecorder, type SecurityEventRecorder } from '@mcpgw/http';
 import type { Logger } from '@mcpgw/logger';
@@ -7,11 +8,13 @@ import type { AdminPortalConfig } from './config.js';
 
 export interface AdminPortalDeps {
   config: { signingSecrets: string[]; signatureMaxAgeMs: number; metricsToken?: string | undefined };
+  /** Encrypts tenant keys (and decrypts them for test connection); null without MASTER_KEYS. */
+  keyring: Keyring | null;
   logger: Logger;
   db: Db;
   repos: Pick<
     Repos,
-    'servers' | 'users' | 'groups' | 'audit' | 'rateLimitRules' | 'accessBlocks' | 'securityEvents' | 'apiKeys' | 'm2mClients' | 'idpMappings' | 'signingKeys'
+    'servers' | 'users' | 'groups' | 'audit' | 'rateLimitRules' | 'accessBlocks' | 'securityEvents' | 'apiKeys' | 'm2mClients' | 'idpMappings' | 'signingKeys' | 'tenants' | 'access' | 'analyticsSummary'
   >;
   security: SecurityEventRecorder;
   /** Request metrics and the registry GET /metrics serves. */
@@ -30,6 +33,7 @@ export function buildAdminPortalDeps(config: AdminPortalConfig, logger: Logger):
       signatureMaxAgeMs: config.SIGNATURE_MAX_AGE_SECONDS * 1000,
       metricsToken: config.METRICS_TOKEN,
     },
+    keyring: config.MASTER_KEYS ? createKeyring(config.MASTER_KEYS) : null,
     logger,
     db,
     repos,

@@ -21,6 +21,15 @@ export function createAccessRepo(db: Queryable) {
     async removeGrant(groupId: string, serverId: string, q: Queryable = db): Promise<void> {
       await q.query('DELETE FROM group_server_access WHERE group_id = $1 AND server_id = $2', [groupId, serverId]);
     },
+    /** One group's grants, by server id. */
+    async grantsForGroup(groupId: string, q: Queryable = db): Promise<{ serverId: string; tools: string[]; accessLevel: string; updatedAt: Date }[]> {
+      const { rows } = await q.query<{ serverId: string; tools: string[]; accessLevel: string; updatedAt: Date }>(
+        `SELECT server_id AS "serverId", tools, access_level AS "accessLevel", updated_at AS "updatedAt"
+         FROM group_server_access WHERE group_id = $1 ORDER BY server_id`,
+        [groupId],
+      );
+      return rows;
+    },
     /** Every grant of the named groups (names compared case-insensitively). */
     async grantsForGroups(groupNames: readonly string[], q: Queryable = db): Promise<AccessGrant[]> {
       if (groupNames.length === 0) return [];

@@ -65,6 +65,27 @@ export function createServerRepo(db: Queryable) {
       const { rows } = await q.query<Server>(`SELECT ${COLUMNS} FROM servers WHERE enabled ORDER BY id`);
       return rows;
     },
+    /** Changes the given fields; the table's checks (url or command by transport) still apply. */
+    async update(id: string, c: Partial<Omit<NewServer, 'id'>>, q: Queryable = db): Promise<Server | null> {
+      const { rows } = await q.query<Server>(
+        `UPDATE servers SET name = coalesce($2, name), description = coalesce($3, description), transport = coalesce($4, transport),
+           url = CASE WHEN $5::boolean THEN $6 ELSE url END, command = CASE WHEN $7::boolean THEN $8 ELSE command END,
+           args = coalesce($9::jsonb, args), env = coalesce($10::jsonb, env), auth_header = coalesce($11, auth_header),
+           auth_format = coalesce($12, auth_format), enabled = coalesce($13, enabled),
+           connect_timeout_ms = coalesce($14, connect_timeout_ms), call_timeout_ms = coalesce($15, call_timeout_ms), updated_at = now()
+         WHERE id = $1 RETURNING ${COLUMNS}`,
+        [
+          id, c.name ?? null, c.description ?? null, c.transport ?? null, c.url !== undefined, c.url ?? null, c.command !== undefined,
+          c.command ?? null, c.args ? JSON.stringify(c.args) : null, c.env ? JSON.stringify(c.env) : null, c.authHeader ?? null,
+          c.authFormat ?? null, c.enabled ?? null, c.connectTimeoutMs ?? null, c.callTimeoutMs ?? null,
+        ],
+      );
+      return rows[0] ?? null;
+    },
+    async remove(id: string, q: Queryable = db): Promise<boolean> {
+      const { rowCount } = await q.query('DELETE FROM servers WHERE id = $1', [id]);
+      return (rowCount ?? 0) > 0;
+    },
     async setUrl(id: string, url: string, q: Queryable = db): Promise<void> {
       await q.query('UPDATE servers SET url = $2, updated_at = now() WHERE id = $1', [id, url]);
     },

@@ -25,6 +25,35 @@ export function createTenantRepo(db: Queryable) {
       const { rows } = await q.query<Tenant>('SELECT id, name FROM tenants WHERE id = $1', [id]);
       return rows[0] ?? null;
     },
+    async list(q: Queryable = db): Promise<Tenant[]> {
+      const { rows } = await q.query<Tenant>('SELECT id, name FROM tenants ORDER BY id');
+      return rows;
+    },
+    /** Every stored tenant key without its ciphertext: tenant, server, last 4 characters, update time. */
+    async listKeys(filter: { tenantId?: string; serverId?: string } = {}, q: Queryable = db): Promise<Omit<TenantKey, 'ciphertext'>[]> {
+      const { rows } = await q.query<Omit<TenantKey, 'ciphertext'>>(
+        `SELECT tenant_id AS "tenantId", server_id AS "serverId", key_id AS "keyId", last4, updated_at AS "updatedAt" FROM tenant_keys
+         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR server_id = $2) ORDER BY tenant_id, server_id`,
+        [filter.tenantId ?? null, filter.serverId ?? null],
+      );
+      return rows;
+    },
+    async removeKey(tenantId: string, serverId: string, q: Queryable = db): Promise<boolean> {
+      const { rowCount } = await q.query('DELETE FROM tenant_keys WHERE tenant_id = $1 AND server_id = $2', [tenantId, serverId]);
+      return (rowCount ?? 0) > 0;
+    },
+    async listEndpoints(filter: { tenantId?: string; serverId?: string } = {}, q: Queryable = db): Promise<{ tenantId: string; serverId: string; url: string; updatedAt: Date }[]> {
+      const { rows } = await q.query<{ tenantId: string; serverId: string; url: string; updatedAt: Date }>(
+        `SELECT tenant_id AS "tenantId", server_id AS "serverId", url, updated_at AS "updatedAt" FROM tenant_endpoints
+         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR server_id = $2) ORDER BY tenant_id, server_id`,
+        [filter.tenantId ?? null, filter.serverId ?? null],
+      );
+      return rows;
+    },
+    async removeEndpoint(tenantId: string, serverId: string, q: Queryable = db): Promise<boolean> {
+      const { rowCount } = await q.query('DELETE FROM tenant_endpoints WHERE tenant_id = $1 AND server_id = $2', [tenantId, serverId]);
+      return (rowCount ?? 0) > 0;
+    },
     /** Stores ciphertext only; the caller encrypts. */
     async setKey(k: Omit<TenantKey, 'updatedAt'>, q: Queryable = db): Promise<void> {
       await q.query(
