@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real (caddy), when they are missing.
+# Installs the Debian packages the test suite drives for real (caddy, chromium), when they are missing.
 # Needs root (or passwordless sudo) for apt-get; without it, says what is missing and carries on,
 # and the tests that need the package fail with a message naming it (they never skip silently).
 set -euo pipefail
 missing=()
 command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); elif sudo -n true 2>/dev/null; then apt_get=(sudo apt-get); else
   echo "ensure-system-packages: missing ${missing[*]}; install them (apt-get install ${missing[*]}) or the tests that use them fail" >&2

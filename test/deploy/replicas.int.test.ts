@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { createDemoServerApp } from '@mcpgw/demo-server';
 import { listen, type ListeningServer } from '@mcpgw/http';
 import { createFixtures, createTestDatabase, freePort, silentLogger, spareRedis, uniqueId, waitFor, type SpareRedis, type TestDatabase } from '@mcpgw/test-support';
 import { openLoop, percentile, report, type Outcome } from './support/load.js';
-import { serviceProcess, type ServiceProcess, type StopReport } from './support/service-process.js';
+import { probe, serviceProcess, type ServiceProcess, type StopReport } from './support/service-process.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const RATE_LIMIT = 120;
@@ -29,6 +29,8 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
   let caddy: ChildProcess;
   let caddyDir: string;
   let caddyLog = '';
+  /** Caddy's error and warning lines and 5xx access-log lines, kept apart from the busy access log. */
+  const caddyProblems: string[] = [];
   let edge: string;
   let proxies: ServiceProcess[];
   let portals: ServiceProcess[];
@@ -67,7 +69,7 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
     };
     const [mp1, mp2, ap1, ap2, gw1, gw2, edgePort, spare1, spare2] = await Promise.all(Array.from({ length: 9 }, () => freePort()));
     proxies = [mp1, mp2].map((port, i) =>
-      serviceProcess(`mcp-proxy-${i + 1}`, 'services/mcp-proxy/src/main.ts', { ...common, MCP_PROXY_PORT: String(port) }, port!, '/health'),
+      serviceProcess(`mcp-proxy-${i + 1}`, 'services/mcp-proxy/src/main.ts', { ...common, MCP_PROXY_PORT: String(port), LOG_LEVEL: 'info' }, port!, '/health'),
     );
     portals = [ap1, ap2].map((port, i) =>
       serviceProcess(`admin-portal-${i + 1}`, 'services/admin-portal/src/main.ts', { ...common, ADMIN_PORTAL_PORT: String(port) }, port!, '/health'),
@@ -78,6 +80,8 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
       ADMIN_PORTAL_URL: portals.map((p) => p.url).join(','),
       RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
       TRUST_PROXY: 'loopback',
+      // Failovers are logged at info: the test quotes them when a request is lost.
+      LOG_LEVEL: 'info',
     };
     gateways = [gw1, gw2].map((port, i) =>
       serviceProcess(`gateway-${i + 1}`, 'services/gateway/src/main.ts', { ...gatewayEnv, GATEWAY_PORT: String(port) }, port!, '/gateway/health'),
@@ -102,8 +106,12 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    caddy.stdout!.on('data', (d) => (caddyLog = (caddyLog + d).slice(-50_000)));
-    caddy.stderr!.on('data', (d) => (caddyLog = (caddyLog + d).slice(-50_000)));
+    const keep = (d: Buffer) => {
+      caddyLog = (caddyLog + d).slice(-50_000);
+      for (const line of String(d).split('\n')) if ((/"level":"(error|warn)"/.test(line) && !/read deadline|admin endpoint/.test(line)) || /"status":5\d\d/.test(line)) caddyProblems.push(line.slice(0, 700));
+    };
+    caddy.stdout!.on('data', keep);
+    caddy.stderr!.on('data', keep);
     await waitFor(async () => {
       if (caddy.exitCode !== null) throw new Error(`caddy exited:\n${caddyLog}`);
       return fetch(`${edge}/gateway/health`).then((r) => r.ok, () => false);
@@ -151,7 +159,7 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
     return { client, transport, errors };
   }
 
-  const sessionsOn = async (p: ServiceProcess) => ((await (await fetch(`${p.url}/health`)).json()) as { sessions: number }).sessions;
+  const sessionsOn = async (p: ServiceProcess) => (JSON.parse((await probe(`${p.url}/health`)).body) as { sessions: number }).sessions;
 
   it('rate limits hold across both gateways: one budget in Redis, however requests are spread', async () => {
     const results = await Promise.all(
@@ -251,7 +259,9 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
         const drain = await service.stop('SIGTERM');
         const { ms } = await service.start();
         restarts.push({ service: service.name, drain, restartToHealthyMs: ms });
-        await new Promise((r) => setTimeout(r, 500));
+        // As an orchestrator's "ready for a while" (Kubernetes minReadySeconds): the next instance
+        // stops only once Caddy's health checks (every second) have seen this one back.
+        await new Promise((r) => setTimeout(r, 2_000));
       }
     })();
     const loadStarted = performance.now();
@@ -289,6 +299,15 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
       lostSamples: lost.slice(0, 5).map((o) => ({ kind: o.kind, at: Math.round(o.at), status: o.status, detail: o.detail })),
     };
     report('rolling-restart', figures);
+    if (lost.length > 0) {
+      // What the gateways said about the first lost requests (their request ids are in the bodies).
+      const ids = lost.slice(0, 5).flatMap((o) => /"requestId":"([^"]+)"/.exec(o.detail ?? '')?.[1] ?? []);
+      const lines = [...gateways, ...proxies].flatMap((g) => g.log().split('\n')).filter((l) => ids.some((id) => l.includes(id)));
+      const logDir = await mkdtemp(path.join(os.tmpdir(), 'mcpgw-replicas-logs-'));
+      for (const p of [...gateways, ...proxies, ...portals]) await writeFile(path.join(logDir, `${p.name}.log`), p.log());
+      await writeFile(path.join(logDir, 'caddy-problems.log'), caddyProblems.join('\n'));
+      report('rolling-restart-lost-log', { logDir, lines: lines.slice(0, 6) });
+    }
     for (const w of watchers) await w.client.close();
 
     expect(rollingEndedWithinLoad).toBe(true);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import { listen, type ListeningServer } from '@mcpgw/http';
-import { createTestDatabase, silentLogger, type TestDatabase } from '@mcpgw/test-support';
+import { createTestDatabase, freePort, silentLogger, type TestDatabase } from '@mcpgw/test-support';
 import { createDemoServerApp, type DemoServerApp } from '@mcpgw/demo-server';
 import * as gateway from '@mcpgw/gateway';
 import * as mcpProxy from '@mcpgw/mcp-proxy';
@@ -54,7 +54,12 @@ export async function startInProcessStack(
   servers.push(proxyServer);
   closers.push(() => proxyDeps.close());
 
-  const portalDeps = adminPortal.buildAdminPortalDeps(adminPortal.readConfig(common), silentLogger('admin-portal'));
+  // The gateway's port is chosen first: the admin portal's tool tester calls tools through it.
+  const gatewayPort = await freePort();
+  const portalDeps = adminPortal.buildAdminPortalDeps(
+    adminPortal.readConfig({ ...common, MASTER_KEYS: masterKeys, ADMIN_PORTAL_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}` }),
+    silentLogger('admin-portal'),
+  );
   const portalServer = await listen(tap(adminPortal.createAdminPortalApp(portalDeps)), { host: '127.0.0.1', port: 0 });
   servers.push(portalServer);
   closers.push(() => portalDeps.close());
@@ -64,7 +69,7 @@ export async function startInProcessStack(
     silentLogger('gateway'),
   );
   const gw = gateway.createGatewayApp(gwDeps);
-  const gwServer = await listen(gw.app, { host: '127.0.0.1', port: 0 });
+  const gwServer = await listen(gw.app, { host: '127.0.0.1', port: gatewayPort });
   servers.push(gwServer);
   closers.push(() => gw.close(), () => gwDeps.close());
 

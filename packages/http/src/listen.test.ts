@@ -14,6 +14,17 @@ function get(url: string, agent: Agent): Promise<{ status: number; connection: s
   });
 }
 
+function getWithHeaders(url: string, agent: Agent): Promise<{ status: number; connection: string | undefined; draining: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, draining: res.headers['x-mcpgw-draining'] as string | undefined }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('listen(): drain', () => {
   it('refuses new connections, serves requests on open ones with Connection: close, waits for requests in flight', async () => {
     const server = await listen(
@@ -33,8 +44,12 @@ describe('listen(): drain', () => {
     const slow = get(`${server.url}/slow`, other);
     await new Promise((r) => setTimeout(r, 50));
 
-    const drained = server.drain({ graceMs: 5_000, idleCloseMs: 4_000 });
+    const drained = server.drain({ graceMs: 5_000, idleCloseMs: 4_000, announceMs: 200, markResponses: true });
     expect(server.draining).toBe(true);
+    // While it announces the drain, a new connection is still served, marked.
+    const announced = await getWithHeaders(`${server.url}/during-announce`, new Agent());
+    expect(announced).toMatchObject({ status: 200, connection: 'close', draining: '1' });
+    await new Promise((r) => setTimeout(r, 250));
     // On the idle keep-alive connection: served, and told to close it.
     const onOpen = await get(`${server.url}/again`, agent);
     expect(onOpen).toMatchObject({ status: 200, body: '/again', connection: 'close' });
@@ -54,7 +69,7 @@ describe('listen(): drain', () => {
     const server = await listen(() => undefined, { host: '127.0.0.1', port: 0 });
     const hanging = get(`${server.url}/never`, new Agent()).catch((err: Error) => err);
     await new Promise((r) => setTimeout(r, 50));
-    const report = await server.drain({ graceMs: 200, idleCloseMs: 100 });
+    const report = await server.drain({ graceMs: 200, idleCloseMs: 100, announceMs: 0 });
     expect(report.cut).toBe(1);
     expect(await hanging).toBeInstanceOf(Error);
   });

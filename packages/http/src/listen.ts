@@ -1,6 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { Server as NetServer, type AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { RequestListener } from 'node:http';
+import { HEADER } from '@mcpgw/identity';
 
 /** What a drain did, for the shutdown log line. */
 export interface DrainReport {
@@ -8,7 +9,7 @@ export interface DrainReport {
   ms: number;
   /** Requests still running when the deadline cut them off (0 when everything finished). */
   cut: number;
-  /** Whether idle keep-alive connections had to be closed by this side (callers kept them longer than idleCloseMs). */
+  /** Whether idle keep-alive connections had to be closed by this side (a client kept them longer than idleCloseMs). */
   closedIdle: boolean;
 }
 
@@ -16,9 +17,24 @@ export interface DrainOptions {
   /** Hard deadline: connections still open then are closed, with whatever runs on them. */
   graceMs?: number;
   /**
-   * Idle keep-alive connections are left for the caller to close (its idle timeout is shorter:
-   * the gateway's 3 s, Caddy's 3 s), so a request it is sending on one at that moment is not lost.
-   * After this long they are closed here.
+   * How long the listener stays open after the drain began, every response saying the instance
+   * is going (see the steps on `drain`), so balancers stop sending it new connections before it
+   * stops accepting them: connections a balancer opened that this process has not yet accepted
+   * are reset by the kernel when the listener closes, after the request may have been sent, so a
+   * balancer cannot tell them from a request that ran.
+   */
+  announceMs?: number;
+  /**
+   * Also mark every response with `x-mcpgw-draining: 1` during the drain (mcp-proxy, admin
+   * portal: the gateway then stops choosing this instance at once). Not for the gateway itself,
+   * whose callers read its health endpoint instead.
+   */
+  markResponses?: boolean;
+  /**
+   * Idle keep-alive connections are left for the caller to close: mcpgw's callers close theirs
+   * sooner (the gateway after 3 s idle, Caddy after 2 s), so a request one of them is sending on
+   * a connection at that moment is never lost. A connection idle for longer than this belongs to
+   * some other client (a metrics scraper, a probe that keeps connections) and is closed here.
    */
   idleCloseMs?: number;
 }
@@ -33,13 +49,14 @@ export interface ListeningServer {
   close(graceMs?: number): Promise<void>;
   /**
    * The graceful stop of a service (SIGTERM in a rolling restart):
-   * 1. stop accepting connections: a caller's new connection is refused, which a balancer (Caddy,
-   *    the gateway) retries on another instance, since nothing was sent;
-   * 2. go on serving requests that arrive on connections already open, each answered with
-   *    `Connection: close`, so the caller's keep-alive connections end one by one after a response
-   *    rather than under a request being sent;
-   * 3. wait for every connection to end; idle ones are closed after `idleCloseMs`, everything after
-   *    `graceMs`.
+   * 1. go on serving everything, each response with `Connection: close` (so callers' keep-alive
+   *    connections end one by one after a response rather than under a request being sent) and,
+   *    with `markResponses`, `x-mcpgw-draining`; for `announceMs` (1 s) balancers learn that the
+   *    instance is going (from these responses, or its health endpoint) and stop choosing it;
+   * 2. stop accepting connections: a new connection is refused, which a balancer (Caddy, the
+   *    gateway) retries on another instance, since nothing was sent;
+   * 3. wait for every connection to end; connections idle for longer than `idleCloseMs` (5 s)
+   *    are closed, everything after `graceMs` (10 s, counted from the start).
    */
   drain(options?: DrainOptions): Promise<DrainReport>;
 }
@@ -58,6 +75,8 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
   let draining = false;
   /** Responses not finished yet, to answer them with Connection: close once draining. */
   const running = new Set<ServerResponse>();
+  /** Per connection: requests running on it, and since when it has had none. */
+  const connections = new Map<Socket, { active: number; idleSince: number }>();
   const server = createServer(
     {
       headersTimeout: options.headersTimeoutMs ?? 10_000,
@@ -66,19 +85,33 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
     },
     (req, res) => {
       running.add(res);
-      res.once('close', () => running.delete(res));
+      const conn = connections.get(req.socket);
+      if (conn) conn.active += 1;
+      res.once('close', () => {
+        running.delete(res);
+        if (conn) {
+          conn.active -= 1;
+          conn.idleSince = performance.now();
+        }
+      });
       closeWhileDraining(res);
       handler(req, res);
     },
   );
+  server.on('connection', (socket: Socket) => {
+    connections.set(socket, { active: 0, idleSince: performance.now() });
+    socket.once('close', () => connections.delete(socket));
+  });
 
   /**
    * Once draining, a response's head says `Connection: close`, even when the handler set
    * `Connection: keep-alive` itself (the MCP SDK does on its SSE responses), so the caller does not
    * send another request on the connection.
    */
+  let markResponses = false;
   function closeWhileDraining(res: ServerResponse): void {
     if (draining) res.setHeader('connection', 'close');
+    if (draining && markResponses) res.setHeader(HEADER.mcpgwDraining, '1');
     const writeHead = res.writeHead;
     res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
       if (draining) {
@@ -90,6 +123,7 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
           }
         }
         this.setHeader('connection', 'close');
+        if (markResponses) this.setHeader(HEADER.mcpgwDraining, '1');
       }
       return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
     } as ServerResponse['writeHead'];
@@ -97,29 +131,45 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
 
   async function drain(drainOptions: DrainOptions = {}): Promise<DrainReport> {
     const graceMs = drainOptions.graceMs ?? 10_000;
-    const idleCloseMs = Math.min(drainOptions.idleCloseMs ?? 4_000, graceMs);
+    const idleCloseMs = drainOptions.idleCloseMs ?? 5_000;
+    const announceMs = Math.min(drainOptions.announceMs ?? 1_000, graceMs);
     const started = performance.now();
+    markResponses = drainOptions.markResponses ?? false;
     draining = true;
-    for (const res of running) if (!res.headersSent) res.setHeader('connection', 'close');
+    for (const res of running) {
+      if (res.headersSent) continue;
+      res.setHeader('connection', 'close');
+      if (markResponses) res.setHeader(HEADER.mcpgwDraining, '1');
+    }
     let closedIdle = false;
     let cut = 0;
+    await new Promise((r) => setTimeout(r, announceMs));
     await new Promise<void>((done) => {
       // net.Server's close stops accepting and calls back when the last connection has ended.
       // http.Server's own close() would also close idle keep-alive connections at once, racing
       // requests the caller is sending on them right now.
       NetServer.prototype.close.call(server, () => done());
-      const idle = setTimeout(() => {
-        closedIdle = true;
-        server.closeIdleConnections();
-      }, idleCloseMs);
-      const deadline = setTimeout(() => {
-        cut = running.size;
-        server.closeAllConnections();
-      }, graceMs);
+      const idle = setInterval(() => {
+        const now = performance.now();
+        for (const [socket, conn] of connections) {
+          if (conn.active === 0 && now - conn.idleSince > idleCloseMs) {
+            closedIdle = true;
+            socket.destroy();
+          }
+        }
+      }, 250);
+      const deadline = setTimeout(
+        () => {
+          cut = running.size;
+          server.closeAllConnections();
+          for (const socket of connections.keys()) socket.destroy();
+        },
+        Math.max(graceMs - announceMs, 0),
+      );
       idle.unref();
       deadline.unref();
       server.once('close', () => {
-        clearTimeout(idle);
+        clearInterval(idle);
         clearTimeout(deadline);
       });
     });

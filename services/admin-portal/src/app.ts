@@ -1,5 +1,5 @@
 import express, { type Request } from 'express';
-import { AppError, assignRequestId, handleErrors, requireGatewayIdentity, type ErrorFormat } from '@mcpgw/http';
+import { AppError, assignRequestId, handleErrors, identityOf, requireGatewayIdentity, type ErrorFormat } from '@mcpgw/http';
 import { registerMetricsRoute } from '@mcpgw/metrics';
 import type { AdminPortalDeps } from './deps.js';
 import { requireAdmin } from './middleware/require-admin.middleware.js';
@@ -14,6 +14,12 @@ import { registerIdpMappingRoutes } from './routes/idp-mappings.routes.js';
 import { registerM2mClientRoutes } from './routes/m2m-clients.routes.js';
 import { registerSigningKeyRoutes } from './routes/signing-keys.routes.js';
 import { registerUserRoutes } from './routes/users.routes.js';
+import { registerGroupRoutes } from './routes/groups.routes.js';
+import { registerTenantRoutes } from './routes/tenants.routes.js';
+import { registerActivityRoutes } from './routes/activity.routes.js';
+import { registerOpenApiRoutes } from './routes/openapi.routes.js';
+import { registerToolTesterRoutes } from './routes/tool-tester.routes.js';
+import { createCsrfTokens, requireCsrf } from './middleware/require-csrf.middleware.js';
 
 function errorFormat(req: Request): ErrorFormat {
   return req.path.startsWith('/mcp-admin/api') ? 'problem' : 'html';
@@ -25,8 +31,8 @@ function errorFormat(req: Request): ErrorFormat {
  *  2. /health (no identity, for probes); request metrics and GET /metrics (metrics bearer token)
  *  3. verify the gateway's signature (403 and a security event otherwise)
  *  4. /mcp-admin/api/me for any signed-in caller
- *  5. admins only from here on (403 otherwise)
- *  6. pages and API routes
+ *  5. admins only from here on (403 otherwise); writes by browser sessions need the CSRF token
+ *  6. pages (the shell and its static files) and API routes
  *  7. one error middleware (problem+json for the API, an HTML page for pages)
  */
 export function createAdminPortalApp(deps: AdminPortalDeps): express.Express {
@@ -39,7 +45,12 @@ export function createAdminPortalApp(deps: AdminPortalDeps): express.Express {
     res.json({ status: 'ok', service: 'admin-portal' });
   });
   app.use((_req, res, next) => {
-    res.setHeader('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    res.setHeader(
+      'content-security-policy',
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    );
+    res.setHeader('x-frame-options', 'DENY');
+    res.setHeader('referrer-policy', 'no-referrer');
     res.setHeader('x-content-type-options', 'nosniff');
     next();
   });
@@ -48,9 +59,20 @@ export function createAdminPortalApp(deps: AdminPortalDeps): express.Express {
   registerMeRoutes(open);
   app.use(open);
   app.use(requireAdmin(deps.security));
+  const csrf = createCsrfTokens(deps.config.signingSecrets[0]!);
+  app.use(requireCsrf(csrf));
   const admin = express.Router();
-  registerHomeRoutes(admin, deps.repos.servers);
-  registerServerRoutes(admin, deps.repos.servers);
+  registerHomeRoutes(admin, csrf, { toolTester: deps.config.gatewayUrl !== undefined });
+  admin.get('/mcp-admin/api/csrf', (req, res) => {
+    res.setHeader('cache-control', 'no-store');
+    res.json({ token: csrf.issue(identityOf(req).userId) });
+  });
+  registerOpenApiRoutes(admin);
+  registerServerRoutes(admin, { db: deps.db, repos: deps.repos, keyring: deps.keyring, logger: deps.logger });
+  registerGroupRoutes(admin, { db: deps.db, repos: deps.repos });
+  registerTenantRoutes(admin, { db: deps.db, repos: deps.repos, keyring: deps.keyring });
+  registerActivityRoutes(admin, { repos: deps.repos });
+  if (deps.config.gatewayUrl) registerToolTesterRoutes(admin, { db: deps.db, repos: deps.repos, gatewayUrl: deps.config.gatewayUrl });
   registerUserRoutes(admin, { db: deps.db, repos: deps.repos });
   registerApiKeyRoutes(admin, { db: deps.db, repos: deps.repos });
   registerM2mClientRoutes(admin, { db: deps.db, repos: deps.repos });

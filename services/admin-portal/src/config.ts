@@ -25,6 +25,10 @@ export const adminPortalEnv = z.object({
   MASTER_KEYS: masterKeys()
     .optional()
     .describe('Master keys that encrypt tenant keys set in the portal and decrypt them for "test connection"; the same value as mcp-proxy. Unset: tenant keys cannot be set and tests run without them.'),
+  ADMIN_PORTAL_GATEWAY_URL: env
+    .url()
+    .optional()
+    .describe('URL the admin portal reaches the gateway at, for the tool tester (e.g. http://gateway:3000); unset: no tool tester.'),
   LOG_LEVEL: env.logLevel().describe('error, warn, info or debug.'),
 });
 

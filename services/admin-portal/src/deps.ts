@@ -7,7 +7,7 @@ import type { RequestHandler } from 'express';
 import type { AdminPortalConfig } from './config.js';
 
 export interface AdminPortalDeps {
-  config: { signingSecrets: string[]; signatureMaxAgeMs: number; metricsToken?: string | undefined };
+  config: { signingSecrets: string[]; signatureMaxAgeMs: number; metricsToken?: string | undefined; gatewayUrl?: string | undefined };
   /** Encrypts tenant keys (and decrypts them for test connection); null without MASTER_KEYS. */
   keyring: Keyring | null;
   logger: Logger;
@@ -32,6 +32,7 @@ export function buildAdminPortalDeps(config: AdminPortalConfig, logger: Logger):
       signingSecrets: [config.GATEWAY_SIGNING_SECRET, ...(config.GATEWAY_SIGNING_SECRET_PREVIOUS ? [config.GATEWAY_SIGNING_SECRET_PREVIOUS] : [])],
       signatureMaxAgeMs: config.SIGNATURE_MAX_AGE_SECONDS * 1000,
       metricsToken: config.METRICS_TOKEN,
+      gatewayUrl: config.ADMIN_PORTAL_GATEWAY_URL,
     },
     keyring: config.MASTER_KEYS ? createKeyring(config.MASTER_KEYS) : null,
     logger,

@@ -21,9 +21,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    // New connections refused (the gateway sends them to another instance), requests on open
-    // connections still served with Connection: close, requests in flight finish (at most 10 s).
-    const drained = await server.drain({ graceMs: 10_000 });
+    // Every answer marked draining (the gateways stop choosing this instance), after 1 s new
+    // connections refused (the gateway sends them to another instance), requests in flight finish
+    // (10 s at most).
+    const drained = await server.drain({ graceMs: 10_000, announceMs: 1_000, markResponses: true });
     logger.info('drained', drained);
     await deps.close();
     process.exit(0);

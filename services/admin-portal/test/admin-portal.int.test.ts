@@ -69,18 +69,26 @@ describe('admin portal behind the gateway signature', () => {
     expect(await page.text()).toContain('for admins only');
   });
 
-  it('shows admins the servers, with user-supplied text escaped and a strict CSP', async () => {
-    const admin = testIdentity({ admin: true });
+  it('shows admins the servers; the page escapes user text, has no inline script and a strict CSP', async () => {
+    const admin = testIdentity({ admin: true, name: '<b>Admin</b>', email: 'a"dmin<x>@example.test' });
     const api = await get('/mcp-admin/api/servers', gatewayHeaders(SECRET, 'GET', '/mcp-admin/api/servers', admin));
     expect(api.status).toBe(200);
-    const body = (await api.json()) as { items: { id: string }[] };
-    expect(body.items.map((s) => s.id)).toContain(serverId);
+    const body = (await api.json()) as { items: { id: string; name: string }[] };
+    // JSON carries the name as data; app.js renders it with textContent, never as HTML.
+    expect(body.items.find((s) => s.id === serverId)?.name).toBe('<script>alert(1)</script>');
     const page = await get('/mcp-admin/', gatewayHeaders(SECRET, 'GET', '/mcp-admin/', admin));
     expect(page.status).toBe(200);
-    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("'unsafe-inline'");
     const html = await page.text();
-    expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
-    expect(html).not.toContain('<script>alert(1)</script>');
+    expect(html).toContain('a&#34;dmin&#60;x&#62;@example.test');
+    expect(html).not.toContain('<x>');
+    expect(html).not.toMatch(/<script>|<style>|\son[a-z]+=/i);
+    const js = await get('/mcp-admin/assets/app.js', gatewayHeaders(SECRET, 'GET', '/mcp-admin/assets/app.js', admin));
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect(await js.text()).not.toContain('innerHTML');
   });
 
   it('accepts the previous signing secret during a rotation', async () => {

@@ -48,7 +48,13 @@ function forProtected(middleware: (req: Request, res: Response, next: NextFuncti
  *  9. proxy to mcp-proxy, admin-portal or Open WebUI
  * 10. one error middleware (JSON-RPC for MCP, problem+json for REST, HTML for pages)
  */
-export function createGatewayApp(deps: GatewayDeps): { app: express.Express; close(): void; endStreams(): number } {
+export function createGatewayApp(deps: GatewayDeps): {
+  app: express.Express;
+  close(): void;
+  /** A graceful stop begins: health endpoints answer 503 draining, GET streams end (returns how many). */
+  startDraining(): number;
+} {
+  let draining = false;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustProxy);
@@ -62,7 +68,7 @@ export function createGatewayApp(deps: GatewayDeps): { app: express.Express; clo
   const redis = deps.redis;
   registerHealthRoutes(
     ops,
-    { rateLimitStore: deps.userLimiter.store, redisReady: redis ? () => redis.status === 'ready' : null },
+    { rateLimitStore: deps.userLimiter.store, redisReady: redis ? () => redis.status === 'ready' : null, draining: () => draining },
     { database: () => deps.db.ping(), redis: redis ? async () => (await redis.ping()) === 'PONG' : null },
   );
   registerMetricsRoute(ops, deps.traffic.registry, deps.config.metricsToken);
@@ -90,5 +96,12 @@ export function createGatewayApp(deps: GatewayDeps): { app: express.Express; clo
   app.use(injectIdentityHeaders(deps.config.signingSecret));
   app.use(proxy.handler);
   app.use(onError);
-  return { app, close: proxy.close, endStreams: proxy.endStreams };
+  return {
+    app,
+    close: proxy.close,
+    startDraining() {
+      draining = true;
+      return proxy.endStreams();
+    },
+  };
 }

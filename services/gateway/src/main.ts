@@ -23,12 +23,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    // A rolling restart loses nothing: new connections are refused (Caddy retries them on another
-    // gateway), requests arriving on open connections are still served with Connection: close,
-    // GET streams end so their callers reconnect through another gateway, and requests in flight
-    // finish (at most 10 s). Then queued analytics rows are written and the pools closed.
-    const streams = gateway.endStreams();
-    const drained = await server.drain({ graceMs: 10_000 });
+    // A rolling restart loses nothing: /gateway/health and /gateway/ready answer 503 draining, so
+    // Caddy's health checks (every second) and Kubernetes stop choosing this gateway; everything
+    // is still served meanwhile, with Connection: close; GET streams end so their callers
+    // reconnect through another gateway. After 1.5 s new connections are refused (Caddy retries
+    // them elsewhere) and requests in flight finish (10 s at most from the signal). Then queued
+    // analytics rows are written and the pools closed.
+    const streams = gateway.startDraining();
+    const drained = await server.drain({ graceMs: 10_000, announceMs: 1_500 });
     logger.info('drained', { ...drained, streamsEnded: streams });
     gateway.close();
     await deps.close();

@@ -43,11 +43,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void (async () => {
       // A rolling restart loses nothing: /health says draining and new GET streams are refused
       // (the gateway sends them to another replica); open GET streams end so callers reconnect
-      // elsewhere; new connections are refused while requests in flight finish (at most 10 s).
+      // elsewhere; every answer is marked draining, so the gateways stop choosing this replica;
+      // after 1 s new connections are refused while requests in flight finish (10 s at most).
       // Sessions stay in the shared store for the other replicas; only what runs here closes.
       deps.lifecycle.draining = true;
       deps.sessions.drain();
-      const drained = await server.drain({ graceMs: 10_000 });
+      const drained = await server.drain({ graceMs: 10_000, announceMs: 1_000, markResponses: true });
       logger.info('mcp-proxy drained', { ...drained, sessionsHere: deps.sessions.size(), sharedSessions: deps.sessions.shared });
       await deps.close();
       process.exit(0);

@@ -1,9 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { get } from 'node:http';
 import path from 'node:path';
 import { waitFor } from '@mcpgw/test-support';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+/**
+ * A GET on a connection of its own, closed after the answer, as container probes do: no idle
+ * keep-alive connection of the test is left for a draining service to wait for.
+ */
+export function probe(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5_000, () => req.destroy(new Error('probe timed out')));
+  });
+}
 
 export interface StopReport {
   signal: NodeJS.Signals;
@@ -43,12 +60,12 @@ export function serviceProcess(name: string, entry: string, env: Record<string, 
       });
       const mine = child;
       exited = once(mine, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-      mine.stdout!.on('data', (d) => (log = (log + d).slice(-50_000)));
-      mine.stderr!.on('data', (d) => (log = (log + d).slice(-50_000)));
+      mine.stdout!.on('data', (d) => (log = (log + d).slice(-5_000_000)));
+      mine.stderr!.on('data', (d) => (log = (log + d).slice(-5_000_000)));
       await waitFor(
         async () => {
           if (mine.exitCode !== null) throw new Error(`${name} exited during start-up:\n${log.slice(-3_000)}`);
-          return fetch(`${url}${healthPath}`).then((r) => r.ok, () => false);
+          return probe(`${url}${healthPath}`).then((r) => r.status === 200, () => false);
         },
         60_000,
         50,

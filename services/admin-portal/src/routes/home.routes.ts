@@ -1,23 +1,34 @@
+import { readFileSync } from 'node:fs';
 import type { Router } from 'express';
-import type { ServerRepo } from '@mcpgw/db';
 import { identityOf } from '@mcpgw/http';
+import type { CsrfTokens } from '../middleware/require-csrf.middleware.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const ASSETS: Record<string, { type: string; body: string }> = {
+  'app.js': { type: 'text/javascript', body: readFileSync(new URL('../ui/app.js', import.meta.url), 'utf8') },
+  'app.css': { type: 'text/css', body: readFileSync(new URL('../ui/app.css', import.meta.url), 'utf8') },
+};
 
 /**
- * GET /mcp-admin: the portal's start page. Until the full portal lands it shows what exists:
- * who is signed in and the registered servers.
+ * GET /mcp-admin: the portal shell (no inline script or style; the CSRF token and the caller's
+ * email, escaped, ride in meta tags) and its two static files under /mcp-admin/assets/. The tabs
+ * are drawn by app.js from the REST API.
  */
-export function registerHomeRoutes(router: Router, servers: Pick<ServerRepo, 'list'>): void {
-  router.get(['/mcp-admin', '/mcp-admin/'], async (req, res) => {
+export function registerHomeRoutes(router: Router, csrf: CsrfTokens, features: { toolTester: boolean }): void {
+  router.get(['/mcp-admin', '/mcp-admin/'], (req, res) => {
     const i = identityOf(req);
-    const rows = (await servers.list())
-      .map((s) => `<tr><td>${esc(s.id)}</td><td>${esc(s.name)}</td><td>${esc(s.transport)}</td><td>${esc(s.url ?? '')}</td><td>${s.enabled ? 'yes' : 'no'}</td></tr>`)
-      .join('');
+    res.setHeader('cache-control', 'no-store');
     res.type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>mcpgw admin</title>
-<style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:60rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}</style></head>
-<body><h1>mcpgw admin</h1><p>Signed in as <strong>${esc(i.email)}</strong> (${esc(i.authMethod)}).</p>
-<h2>MCP servers</h2><table><thead><tr><th>id</th><th>name</th><th>transport</th><th>URL</th><th>enabled</th></tr></thead><tbody>${rows}</tbody></table>
-<p>REST API: <code>/mcp-admin/api/me</code>, <code>/mcp-admin/api/servers</code>.</p></body></html>`);
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="csrf-token" content="${esc(csrf.issue(i.userId))}"><meta name="user-email" content="${esc(i.email)}"><meta name="features" content="${features.toolTester ? 'tool-tester' : ''}">
+<link rel="stylesheet" href="/mcp-admin/assets/app.css"><script src="/mcp-admin/assets/app.js" defer></script></head>
+<body><header><h1>mcpgw admin</h1><span id="whoami">Signed in as <strong>${esc(i.email)}</strong></span></header>
+<nav id="tabs" aria-label="Sections"></nav><main id="view"><p>Loading…</p></main><div id="toast" role="status" aria-live="polite"></div></body></html>`);
+  });
+  router.get('/mcp-admin/assets/:file', (req, res, next) => {
+    const asset = ASSETS[req.params.file];
+    if (!asset) return next();
+    res.setHeader('cache-control', 'no-cache');
+    res.type(asset.type).send(asset.body);
   });
 }

@@ -4,7 +4,11 @@ export interface HealthInfo {
   rateLimitStore: 'shared' | 'local';
   /** Redis connection state without a round trip; null when REDIS_URL is not set. */
   redisReady: (() => boolean) | null;
+  /** True once a graceful stop began: both endpoints answer 503 `draining`, so balancers (Caddy's health checks, Kubernetes) stop sending new work. */
+  draining?: () => boolean;
 }
+
+const DRAINING = { status: 'draining', service: 'gateway' } as const;
 
 export interface ReadinessChecks {
   database: () => Promise<boolean>;
@@ -30,15 +34,23 @@ async function within(check: () => Promise<boolean>, ms: number): Promise<boolea
  * GET /gateway/health: liveness, answered without touching any dependency (`redis` reports the
  * connection's last known state: `degraded` while limits run on in-process insurance counters).
  * GET /gateway/ready: 200 when the database and Redis (if configured) answer, else 503 naming
- * what is down.
+ * what is down. Both answer 503 `draining` during a graceful stop.
  */
 export function registerHealthRoutes(router: Router, info: HealthInfo, checks: ReadinessChecks): void {
   router.get('/gateway/health', (_req, res) => {
+    if (info.draining?.()) {
+      res.status(503).json(DRAINING);
+      return;
+    }
     const redis = info.redisReady === null ? 'not-configured' : info.redisReady() ? 'ok' : 'degraded';
     res.json({ status: 'ok', service: 'gateway', rateLimitStore: info.rateLimitStore, redis });
   });
 
   router.get('/gateway/ready', async (_req, res) => {
+    if (info.draining?.()) {
+      res.status(503).json(DRAINING);
+      return;
+    }
     const ms = checks.timeoutMs ?? 1_000;
     const [database, redis] = await Promise.all([within(checks.database, ms), checks.redis ? within(checks.redis, ms) : Promise.resolve(null)]);
     const ready = database && redis !== false;

@@ -13,7 +13,7 @@ import type { Logger } from '@mcpgw/logger';
  */
 export const UPSTREAM_IDLE_MS = 3_000;
 
-/** How long an instance that refused a connection (or said it is draining) is passed over. */
+/** How long an instance that refused a connection (or said it is draining) is passed over; each refusal or marked answer renews it. */
 const DOWN_MS = 2_000;
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and framing headers Node sets itself: never forwarded. */
@@ -96,7 +96,8 @@ function copyResponseHeaders(from: IncomingHttpHeaders, res: Response): void {
  *   cancellations meet the instance running it; other requests go round robin;
  * - **failover without duplicates**: a request is sent to another instance only when it surely
  *   never ran: the connection was refused or failed before it was made, or the instance answered
- *   503 with `x-mcpgw-draining` (refused before anything ran, during a rolling restart). A request
+ *   503 with `x-mcpgw-draining` (refused before anything ran, during a rolling restart). Any
+ *   answer marked `x-mcpgw-draining` (a stopping instance) makes it pass that instance over. A request
  *   that reached an instance and then lost its connection is not repeated (a tools/call may have
  *   run), except GET and HEAD, which change nothing. An instance that refused is passed over for
  *   2 s. After every instance was tried, one more round follows a 20 ms pause (with one URL, a
@@ -200,10 +201,15 @@ export function createUpstreamForwarder(options: ForwarderOptions): Forwarder {
 
     proxyReq.once('response', (upstreamRes: IncomingMessage) => {
       answered = true;
-      if (upstreamRes.statusCode === 503 && upstreamRes.headers[HEADER.mcpgwDraining] !== undefined) {
-        upstreamRes.resume();
-        retry('draining');
-        return;
+      if (upstreamRes.headers[HEADER.mcpgwDraining] !== undefined) {
+        // The instance is stopping: choose others from now on. A 503 so marked was refused before
+        // anything ran; any other answer is a real one.
+        instance.downUntil = Date.now() + DOWN_MS;
+        if (upstreamRes.statusCode === 503) {
+          upstreamRes.resume();
+          retry('draining');
+          return;
+        }
       }
       copyResponseHeaders(upstreamRes.headers, res);
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage);
