@@ -29,6 +29,7 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
   let caddy: ChildProcess;
   let caddyDir: string;
   let caddyLog = '';
+  let caddyAdmin = '';
   /** Caddy's error and warning lines and 5xx access-log lines, kept apart from the busy access log. */
   const caddyProblems: string[] = [];
   let edge: string;
@@ -67,7 +68,8 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
       REDIS_URL: redis.url,
       LOG_LEVEL: 'warn',
     };
-    const [mp1, mp2, ap1, ap2, gw1, gw2, edgePort, spare1, spare2] = await Promise.all(Array.from({ length: 9 }, () => freePort()));
+    const [mp1, mp2, ap1, ap2, gw1, gw2, edgePort, spare1, spare2, adminPort] = await Promise.all(Array.from({ length: 10 }, () => freePort()));
+    caddyAdmin = `127.0.0.1:${adminPort}`;
     proxies = [mp1, mp2].map((port, i) =>
       serviceProcess(`mcp-proxy-${i + 1}`, 'services/mcp-proxy/src/main.ts', { ...common, MCP_PROXY_PORT: String(port), LOG_LEVEL: 'info' }, port!, '/health'),
     );
@@ -100,7 +102,7 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
         XDG_CONFIG_HOME: path.join(caddyDir, 'config'),
         MCPGW_DOMAIN: edge,
         GATEWAY_UPSTREAM: gateways.map((g) => g.url.replace('http://', '')).join(' '),
-        CADDY_ADMIN: 'off',
+        CADDY_ADMIN: caddyAdmin,
         CADDY_HTTP_PORT: String(spare1),
         CADDY_HTTPS_PORT: String(spare2),
       },
@@ -108,7 +110,7 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
     });
     const keep = (d: Buffer) => {
       caddyLog = (caddyLog + d).slice(-50_000);
-      for (const line of String(d).split('\n')) if ((/"level":"(error|warn)"/.test(line) && !/read deadline|admin endpoint/.test(line)) || /"status":5\d\d/.test(line)) caddyProblems.push(line.slice(0, 700));
+      for (const line of String(d).split('\n')) if ((/"level":"(error|warn)"/.test(line) && !/read deadline|admin endpoint/.test(line)) || /"status":5\d\d/.test(line) || /health/.test(line)) caddyProblems.push(line.slice(0, 700));
     };
     caddy.stdout!.on('data', keep);
     caddy.stderr!.on('data', keep);
@@ -253,6 +255,7 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
 
     const order = [...proxies, ...portals, ...gateways];
     const restarts: { service: string; drain: StopReport; restartToHealthyMs: number }[] = [];
+    let rollingDoneAt = Number.POSITIVE_INFINITY;
     const rolling = (async () => {
       await new Promise((r) => setTimeout(r, 2_000));
       for (const service of order) {
@@ -263,9 +266,18 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
         // stops only once Caddy's health checks (every second) have seen this one back.
         await new Promise((r) => setTimeout(r, 2_000));
       }
+      rollingDoneAt = performance.now();
     })();
+    rolling.catch(() => (rollingDoneAt = performance.now()));
     const loadStarted = performance.now();
-    const outcomes: Outcome[] = await openLoop(100, 55_000, shot);
+    const snapshots: string[] = [];
+    const poller = setInterval(() => {
+      const at = Math.round(performance.now() - loadStarted);
+      void fetch(`http://${caddyAdmin}/reverse_proxy/upstreams`).then(async (r) => snapshots.push(`${at} ${await r.text()}`), () => undefined);
+    }, 100);
+    // 100 requests a second from 2 s before the first stop until 1 s after the last restart (90 s at most).
+    const outcomes: Outcome[] = await openLoop(100, 90_000, shot, () => performance.now() > rollingDoneAt + 1_000);
+    clearInterval(poller);
     const loadMs = Math.round(performance.now() - loadStarted);
     await rolling;
     const rollingEndedWithinLoad = restarts.length === order.length;
@@ -306,6 +318,7 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
       const logDir = await mkdtemp(path.join(os.tmpdir(), 'mcpgw-replicas-logs-'));
       for (const p of [...gateways, ...proxies, ...portals]) await writeFile(path.join(logDir, `${p.name}.log`), p.log());
       await writeFile(path.join(logDir, 'caddy-problems.log'), caddyProblems.join('\n'));
+      await writeFile(path.join(logDir, 'caddy-upstreams.log'), snapshots.join('\n'));
       report('rolling-restart-lost-log', { logDir, lines: lines.slice(0, 6) });
     }
     for (const w of watchers) await w.client.close();
@@ -315,5 +328,5 @@ describe('replicas on loopback: two gateways, two mcp-proxies, two admin portals
     expect(restarts.every((r) => r.drain.ms < 10_500)).toBe(true);
     expect(lost).toEqual([]);
     expect(survived).toEqual([true, true]);
-  }, 150_000);
+  }, 180_000);
 });

@@ -44,6 +44,12 @@ export const HEADER = {
    * before anything ran, so the gateway may send it to another instance.
    */
   mcpgwDraining: 'x-mcpgw-draining',
+  /**
+   * On requests from the gateway to mcp-proxy: the tag by which the gateway knows that instance.
+   * mcp-proxy puts it in front of the ids of sessions it opens (`{tag}.{random}`), so every gateway
+   * sends a session's requests to the instance that opened it. Inbound copies are removed.
+   */
+  mcpgwInstance: 'x-mcpgw-instance',
 } as const;
 
 /**

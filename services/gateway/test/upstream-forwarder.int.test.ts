@@ -5,12 +5,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assignRequestId, handleErrors, listen, type ListeningServer } from '@mcpgw/http';
 import { HEADER } from '@mcpgw/identity';
 import { freePort, silentLogger } from '@mcpgw/test-support';
-import { createUpstreamForwarder, instanceForSession, type Forwarder } from '../src/routes/upstream-forwarder.js';
+import { createUpstreamForwarder, instanceForSession, instanceTag, type Forwarder } from '../src/routes/upstream-forwarder.js';
 
 interface Instance {
   name: string;
   url: string;
-  seen: { method: string; body: string; session?: string }[];
+  seen: { method: string; body: string; session?: string; tag?: string }[];
   close(): Promise<void>;
 }
 
@@ -21,7 +21,7 @@ async function instance(name: string, behave?: (req: IncomingMessage, res: Serve
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      seen.push({ method: req.method!, body, session: req.headers[HEADER.mcpSessionId] as string | undefined });
+      seen.push({ method: req.method!, body, session: req.headers[HEADER.mcpSessionId] as string | undefined, tag: req.headers[HEADER.mcpgwInstance] as string | undefined });
       if (behave?.(req, res, body)) return;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ instance: name, body }));
@@ -74,6 +74,21 @@ describe('upstream forwarder (gateway → mcp-proxy / admin-portal instances)', 
       const expected = instanceForSession(session, [a, b].map((x) => ({ url: new URL(x.url), name: x.name })))!.name;
       expect([...answers]).toEqual([expected]);
     }
+  });
+
+  it("tells each instance its tag (never the caller's), and sends a tagged session to the instance of its tag", async () => {
+    const [a, b] = await Promise.all([instance('a'), instance('b')]);
+    cleanup.push(a.close, b.close);
+    const { url } = await front([a.url, b.url]);
+    await (await fetch(`${url}/mcp`, { method: 'POST', headers: { [HEADER.mcpgwInstance]: 'forged' }, body: '{}' })).text();
+    expect([...a.seen, ...b.seen].map((x) => x.tag)).toEqual([expect.stringMatching(/^[0-9a-f]{8}$/)]);
+    for (const target of [a, b]) {
+      for (let i = 0; i < 3; i++) {
+        const answer = (await (await post(url, '{}', `${instanceTag(target.url)}.random-${i}`)).json()) as { instance: string };
+        expect(answer.instance).toBe(target.name);
+      }
+    }
+    expect(a.seen.filter((x) => x.session).every((x) => x.tag === instanceTag(a.url))).toBe(true);
   });
 
   it('sends a request to another instance when the connection is refused, body intact', async () => {

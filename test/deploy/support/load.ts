@@ -17,12 +17,13 @@ export interface Outcome {
 
 export type Shot = (i: number) => { kind: string; run: () => Promise<{ status: number; served: boolean; detail?: string }> };
 
-export async function openLoop(rps: number, durationMs: number, shot: Shot): Promise<Outcome[]> {
+/** Sends `rps` requests a second for `durationMs`, or earlier until `done()` says so; resolves when all have answered. */
+export async function openLoop(rps: number, durationMs: number, shot: Shot, done: () => boolean = () => false): Promise<Outcome[]> {
   const started = performance.now();
   const total = Math.floor((rps * durationMs) / 1000);
   const outcomes: Outcome[] = [];
   const pending: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
+  for (let i = 0; i < total && !done(); i++) {
     const due = started + (i * 1000) / rps;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));

@@ -21,7 +21,20 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 interface Instance {
   url: URL;
+  /** How this gateway (and every other one with the same list) names the instance: HEADER.mcpgwInstance. */
+  tag: string;
   downUntil: number;
+}
+
+/** The instance tag of a base URL: 8 hex characters of its SHA-256, the same in every gateway. */
+export function instanceTag(url: string): string {
+  return createHash('sha256').update(new URL(url).href).digest('hex').slice(0, 8);
+}
+
+/** The tag in front of a session id opened through a gateway (`{tag}.{random}`), if any. */
+function tagOfSession(sessionId: string): string | undefined {
+  const dot = sessionId.indexOf('.');
+  return dot > 0 ? sessionId.slice(0, dot) : undefined;
 }
 
 export interface ForwarderOptions {
@@ -58,16 +71,17 @@ export function instanceForSession<T extends { url: URL }>(sessionId: string, ca
   return best;
 }
 
-function forwardedHeaders(req: Request, body: Buffer): OutgoingHttpHeaders {
+function forwardedHeaders(req: Request, body: Buffer, instance: Instance): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
   const listed = String(req.headers.connection ?? '')
     .split(',')
     .map((h) => h.trim().toLowerCase());
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name) || name.startsWith('x-mcpgw-')) continue;
     headers[name] = value;
   }
   if (body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(req.method)) headers['content-length'] = body.length;
+  headers[HEADER.mcpgwInstance] = instance.tag;
   const append = (name: string, value: string) => {
     const before = req.headers[name];
     headers[name] = before ? `${String(before)},${value}` : value;
@@ -91,9 +105,11 @@ function copyResponseHeaders(from: IncomingHttpHeaders, res: Response): void {
 /**
  * The gateway's way to mcp-proxy and the admin portal: one or more instances, with
  *
- * - **affinity**: requests naming an MCP session (`Mcp-Session-Id`) go to the same instance as long
- *   as it is up (rendezvous hashing, no state), so a session's server→client requests and
- *   cancellations meet the instance running it; other requests go round robin;
+ * - **affinity**: every request carries the instance's tag (`x-mcpgw-instance`), which mcp-proxy
+ *   puts in front of the ids of sessions it opens; requests naming a session go to the instance of
+ *   its tag while it is up, else to the same choice in every gateway (rendezvous hashing), so a
+ *   session's server→client requests and cancellations meet the instance running it, without
+ *   state in the gateway; other requests go round robin;
  * - **failover without duplicates**: a request is sent to another instance only when it surely
  *   never ran: the connection was refused or failed before it was made, or the instance answered
  *   503 with `x-mcpgw-draining` (refused before anything ran, during a rolling restart). Any
@@ -107,7 +123,7 @@ function copyResponseHeaders(from: IncomingHttpHeaders, res: Response): void {
  */
 export function createUpstreamForwarder(options: ForwarderOptions): Forwarder {
   const { logger, name } = options;
-  const instances: Instance[] = options.urls.map((u) => ({ url: new URL(u), downUntil: 0 }));
+  const instances: Instance[] = options.urls.map((u) => ({ url: new URL(u), tag: instanceTag(u), downUntil: 0 }));
   const agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: UPSTREAM_IDLE_MS });
   const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: UPSTREAM_IDLE_MS });
   // Every instance once, then one more round after a short pause (with one URL behind a Service,
@@ -125,7 +141,11 @@ export function createUpstreamForwarder(options: ForwarderOptions): Forwarder {
     const pool = untried.length > 0 ? untried : instances;
     const up = pool.filter((i) => i.downUntil <= now);
     const candidates = up.length > 0 ? up : pool;
-    if (sessionId) return instanceForSession(sessionId, candidates);
+    if (sessionId) {
+      // The instance that opened the session while it is up, else the same choice in every gateway.
+      const tag = tagOfSession(sessionId);
+      return candidates.find((i) => i.tag === tag) ?? instanceForSession(sessionId, candidates);
+    }
     turn = (turn + 1) % 1_000_000;
     return candidates[turn % candidates.length];
   }
@@ -172,7 +192,7 @@ export function createUpstreamForwarder(options: ForwarderOptions): Forwarder {
       port: url.port,
       method: req.method,
       path: `${url.pathname.replace(/\/$/, '')}${req.originalUrl}`,
-      headers: forwardedHeaders(req, body),
+      headers: forwardedHeaders(req, body, instance),
       agent: secure ? httpsAgent : agent,
     });
     const onClientGone = () => {

@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { isInitializeRequest, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { Identity } from '@mcpgw/identity';
+import { HEADER, type Identity } from '@mcpgw/identity';
 import { AppError, identityOf } from '@mcpgw/http';
 import type { Logger } from '@mcpgw/logger';
 import type { CatalogService } from '../domain/catalog.service.js';
@@ -109,7 +109,11 @@ export function registerMcpRoutes(router: Router, deps: McpRouteDeps): void {
     // when the caller is ready to answer what the server may then send it (roots/list, say).
     const face = await faceFor(scope, caller);
     const context: SessionContext = { scope, face };
-    return deps.sessions.open({ owner: { userId: identity.userId, scope: scopeKey(scope) }, initialize: params, context }, connectAs(identity));
+    const tag = req.headers[HEADER.mcpgwInstance];
+    return deps.sessions.open(
+      { owner: { userId: identity.userId, scope: scopeKey(scope) }, initialize: params, context, ...(typeof tag === 'string' ? { instanceTag: tag } : {}) },
+      connectAs(identity),
+    );
   }
 
   const post = async (req: Request, res: Response) => {

@@ -53,6 +53,8 @@ export interface NewSession {
   /** The initialize request's params as the caller sent them. */
   initialize: { protocolVersion: string; capabilities?: SessionInitialize['capabilities']; clientInfo: SessionInitialize['clientInfo'] };
   context: unknown;
+  /** The gateway's tag for this instance (INSTANCE_TAG), put in front of the id. */
+  instanceTag?: string;
 }
 
 export interface SessionStoreOptions {
@@ -98,10 +100,17 @@ interface Entry<T extends Closable> {
   listed: boolean;
 }
 
-/** 256 random bits, base64url: visible ASCII as the spec requires, unguessable. */
-function newSessionId(): string {
-  return randomBytes(32).toString('base64url');
+/**
+ * 256 random bits, base64url: visible ASCII as the spec requires, unguessable; after the gateway's
+ * tag for this instance and a dot when there is one (routing affinity, not a secret).
+ */
+function newSessionId(tag?: string): string {
+  const random = randomBytes(32).toString('base64url');
+  return tag ? `${tag}.${random}` : random;
 }
+
+/** What the gateway may send as its instance tag (HEADER.mcpgwInstance). */
+export const INSTANCE_TAG = /^[a-z0-9]{1,16}$/;
 
 /** The version the SDK server answers an initialize with: the caller's when supported, else the latest. */
 function negotiated(requested: string): string {
@@ -231,7 +240,7 @@ export function createSessionStore<T extends Closable = Closable>(options: Sessi
     shared: directory.shared,
 
     async open(request, connect) {
-      const id = newSessionId();
+      const id = newSessionId(request.instanceTag && INSTANCE_TAG.test(request.instanceTag) ? request.instanceTag : undefined);
       const record: SessionRecord = {
         owner: request.owner,
         initialize: {
