@@ -1,12 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen, type ListeningServer } from '@mcpgw/http';
+import { SIGNING_SECRET, startTestGateway } from './support/gateway-harness.js';
 import { decodeIdentityHeaders, verifyIdentity } from '@mcpgw/identity';
-import { createFixtures, createTestDatabase, freePort, silentLogger, testRedisUrl, waitFor, type TestDatabase } from '@mcpgw/test-support';
-import { buildGatewayDeps, createGatewayApp, readConfig, type GatewayDeps } from '@mcpgw/gateway';
+import { createFixtures, createTestDatabase, freePort, testRedisUrl, waitFor, type TestDatabase } from '@mcpgw/test-support';
 
-const SECRET = 'gateway-test-secret-0123456789abcdef0123456789';
+const SECRET = SIGNING_SECRET;
 
 /** Stands in for mcp-proxy and admin-portal: records what reaches it. */
 async function recordingUpstream() {
@@ -25,27 +24,9 @@ async function recordingUpstream() {
   return { seen, url, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-async function startGateway(t: TestDatabase, upstreamUrl: string, env: Record<string, string> = {}) {
-  const config = readConfig({
-    DATABASE_URL: t.url,
-    DB_SCHEMA: t.schema,
-    GATEWAY_SIGNING_SECRET: SECRET,
-    MCP_PROXY_URL: upstreamUrl,
-    ADMIN_PORTAL_URL: upstreamUrl,
-    ...env,
-  });
-  const deps = buildGatewayDeps(config, silentLogger('gateway'));
-  const gateway = createGatewayApp(deps);
-  const server = await listen(gateway.app, { host: '127.0.0.1', port: 0 });
-  return {
-    deps,
-    url: server.url,
-    async close() {
-      await server.close(100);
-      gateway.close();
-      await deps.close();
-    },
-  };
+/** The shared test gateway (support/gateway-harness.ts) with this file's defaults. */
+function startGateway(t: TestDatabase, upstreamUrl: string, env: Record<string, string> = {}) {
+  return startTestGateway(t, upstreamUrl, { API_KEY_CACHE_SECONDS: '30', IDENTITY_CACHE_SECONDS: '30', ...env });
 }
 
 describe('gateway', () => {

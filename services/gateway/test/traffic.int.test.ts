@@ -1,11 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen } from '@mcpgw/http';
-import { createFixtures, createTestDatabase, freePort, silentLogger, uniqueId, waitFor, type TestDatabase } from '@mcpgw/test-support';
-import { buildGatewayDeps, createGatewayApp, readConfig } from '@mcpgw/gateway';
+import { SIGNING_SECRET, startTestGateway } from './support/gateway-harness.js';
+import { createFixtures, createTestDatabase, freePort, uniqueId, waitFor, type TestDatabase } from '@mcpgw/test-support';
 
-const SECRET = 'gateway-test-secret-0123456789abcdef0123456789';
+const SECRET = SIGNING_SECRET;
 const METRICS_TOKEN = 'gateway-metrics-token-0123456789abcdef012345';
 
 /** Stands in for mcp-proxy: answers like it, with the internal x-mcpgw-* headers on tools/call. */
@@ -33,30 +32,9 @@ async function fakeMcpProxy() {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-async function startGateway(t: TestDatabase, upstreamUrl: string, env: Record<string, string> = {}) {
-  const config = readConfig({
-    DATABASE_URL: t.url,
-    DB_SCHEMA: t.schema,
-    GATEWAY_SIGNING_SECRET: SECRET,
-    MCP_PROXY_URL: upstreamUrl,
-    ADMIN_PORTAL_URL: upstreamUrl,
-    API_KEY_CACHE_SECONDS: '0',
-    LIMIT_RULES_CACHE_SECONDS: '1',
-    ANALYTICS_FLUSH_MS: '50',
-    ...env,
-  });
-  const deps = buildGatewayDeps(config, silentLogger('gateway'));
-  const gateway = createGatewayApp(deps);
-  const server = await listen(gateway.app, { host: '127.0.0.1', port: 0 });
-  return {
-    deps,
-    url: server.url,
-    async close() {
-      await server.close(100);
-      gateway.close();
-      await deps.close();
-    },
-  };
+/** The shared test gateway (support/gateway-harness.ts) with this file's defaults. */
+function startGateway(t: TestDatabase, upstreamUrl: string, env: Record<string, string> = {}) {
+  return startTestGateway(t, upstreamUrl, { LIMIT_RULES_CACHE_SECONDS: '1', ANALYTICS_FLUSH_MS: '50', ...env });
 }
 
 const tool = (name: string) => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: { text: 'hi' } } });
