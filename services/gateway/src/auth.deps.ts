@@ -57,6 +57,7 @@ export function buildAuthDeps(
     : null;
   const tokens = createTokenAuthenticator({
     identityTtlMs: config.IDENTITY_CACHE_SECONDS * 1000,
+    verifyCache: config.TOKEN_VERIFY_CACHE,
     clockSkewSec: skew,
     verifiers: [
       createEntraTokenVerifier({

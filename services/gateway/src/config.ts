@@ -93,6 +93,9 @@ export const gatewayEnv = z.object({
   IDENTITY_CACHE_SECONDS: env
     .nonNegativeInt(30)
     .describe("How long an identity resolved from a JWT is reused before the user (enabled, groups) is read again; 0: every request."),
+  TOKEN_VERIFY_CACHE: env
+    .bool(true)
+    .describe('Keep a verified JWT (by its SHA-256) until it expires, so its signature is checked once; false: checked on every request (for measurements).'),
   ENTRA_TENANT_IDS: guidList().describe('Entra tenant ids whose tokens are accepted (comma list of GUIDs). Empty: Entra tokens are refused.'),
   ENTRA_AUDIENCES: env.list().describe("Accepted `aud` values of Entra tokens: the API app's client id and its api:// App ID URIs (with and without trailing slash)."),
   ENTRA_AUTHORITY: baseUrl('https://login.microsoftonline.com').describe('Entra sign-in host; v2 issuers are {authority}/{tenant}/v2.0.'),

@@ -6,12 +6,12 @@ const identity: Identity = { userId: 'u1', email: 'a@b', name: 'A', groups: [], 
 const jwt = (claims: Record<string, unknown>) => `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 const ctx = { path: '/mcp', requestId: 'r', clientIp: '127.0.0.1' };
 
-function setup(options: { exp?: number | null; identityTtlMs?: number; allows?: VerifiedToken['allows']; resolve?: VerifiedToken['resolve'] } = {}) {
+function setup(options: { exp?: number | null; identityTtlMs?: number; verifyCache?: boolean; allows?: VerifiedToken['allows']; resolve?: VerifiedToken['resolve'] } = {}) {
   let clock = 1_000_000_000_000;
   const resolve = vi.fn(options.resolve ?? (async () => ({ ok: true as const, identity })));
   const verify = vi.fn(async () => ({ ok: true as const, token: { exp: options.exp === undefined ? clock / 1000 + 600 : options.exp, resolve, ...(options.allows ? { allows: options.allows } : {}) } }));
   const verifier: TokenVerifier = { method: 'entra', owns: (p) => p.payload.iss === 'me', verify };
-  const auth = createTokenAuthenticator({ verifiers: [verifier], identityTtlMs: options.identityTtlMs ?? 30_000, clockSkewSec: 60, now: () => clock });
+  const auth = createTokenAuthenticator({ verifiers: [verifier], identityTtlMs: options.identityTtlMs ?? 30_000, clockSkewSec: 60, verifyCache: options.verifyCache, now: () => clock });
   return { auth, verify, resolve, tick: (ms: number) => (clock += ms) };
 }
 
@@ -32,6 +32,14 @@ describe('createTokenAuthenticator', () => {
     await s.auth.authenticate(token, ctx);
     expect(s.verify).toHaveBeenCalledTimes(1);
     expect(s.resolve).toHaveBeenCalledTimes(2);
+  });
+
+  it('with the verify cache off, checks the signature on every request but still reuses the identity', async () => {
+    const s = setup({ verifyCache: false });
+    const token = jwt({ iss: 'me' });
+    for (let i = 0; i < 3; i++) expect(await s.auth.authenticate(token, ctx)).toEqual({ ok: true, identity });
+    expect(s.verify).toHaveBeenCalledTimes(3);
+    expect(s.resolve).toHaveBeenCalledTimes(1);
   });
 
   it('verifies again once the token expired (plus skew): expiry is never served from the cache', async () => {
