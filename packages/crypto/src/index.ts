@@ -3,3 +3,4 @@ export { generateApiKey, hashApiKey, looksLikeApiKey, API_KEY_PREFIX, type Gener
 export { randomSecret } from './random.js';
 export { hashPassword, verifyPassword, createDecoyPasswordHash } from './password.js';
 export { hashSecret, digestsEqual } from './secret-hash.js';
+export { keyCheckValue, verifyMasterKeys, MasterKeyMismatchError, type KeyCheckStore } from './key-check.js';

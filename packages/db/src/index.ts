@@ -20,3 +20,5 @@ export * from './repos/rate-limit-rule.repo.js';
 export * from './repos/access-block.repo.js';
 export * from './repos/analytics.repo.js';
 export * from './repos/analytics-summary.repo.js';
+export * from './repos/master-key-check.repo.js';
+export * from './repos/ciphertext.repo.js';

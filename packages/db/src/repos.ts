@@ -17,6 +17,8 @@ import { createRateLimitRuleRepo } from './repos/rate-limit-rule.repo.js';
 import { createAccessBlockRepo } from './repos/access-block.repo.js';
 import { createAnalyticsRepo } from './repos/analytics.repo.js';
 import { createAnalyticsSummaryRepo } from './repos/analytics-summary.repo.js';
+import { createMasterKeyCheckRepo } from './repos/master-key-check.repo.js';
+import { createCiphertextRepo } from './repos/ciphertext.repo.js';
 
 /** All repositories over one pool. Services take only the ones they use. */
 export function createRepos(db: Queryable) {
@@ -39,6 +41,8 @@ export function createRepos(db: Queryable) {
     accessBlocks: createAccessBlockRepo(db),
     analytics: createAnalyticsRepo(db),
     analyticsSummary: createAnalyticsSummaryRepo(db),
+    masterKeyChecks: createMasterKeyCheckRepo(db),
+    ciphertexts: createCiphertextRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

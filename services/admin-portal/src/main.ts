@@ -1,5 +1,6 @@
-import { readConfigOrExit } from '@mcpgw/config';
-import { describeDatabaseUrl, runMigrations } from '@mcpgw/db';
+import { checkConfigOrExit, readConfigOrExit } from '@mcpgw/config';
+import { verifyMasterKeys } from '@mcpgw/crypto';
+import { createMasterKeyCheckRepo, describeDatabaseUrl, runMigrations } from '@mcpgw/db';
 import { listen } from '@mcpgw/http';
 import { createLogger } from '@mcpgw/logger';
 import { readConfig } from './config.js';
@@ -11,6 +12,9 @@ const config = readConfigOrExit(() => readConfig(process.env));
 const logger = createLogger({ service: 'admin-portal', level: config.LOG_LEVEL });
 const deps = buildAdminPortalDeps(config, logger);
 await runMigrations(deps.db, logger);
+// A different key under a known id would encrypt tenant keys mcp-proxy cannot read: stop.
+const masterKeys = config.MASTER_KEYS;
+if (masterKeys) await checkConfigOrExit('admin-portal', () => verifyMasterKeys(masterKeys, createMasterKeyCheckRepo(deps.db.pool)));
 logger.info('database: PostgreSQL', { url: describeDatabaseUrl(config.DATABASE_URL), schema: config.DB_SCHEMA });
 const server = await listen(createAdminPortalApp(deps), { host: config.ADMIN_PORTAL_HOST, port: config.ADMIN_PORTAL_PORT });
 logger.info('admin portal listening', { url: server.url });

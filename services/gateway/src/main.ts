@@ -1,21 +1,31 @@
-import { describeDatabaseUrl, runMigrations } from '@mcpgw/db';
+import { verifyMasterKeys } from '@mcpgw/crypto';
+import { createMasterKeyCheckRepo, describeDatabaseUrl, runMigrations } from '@mcpgw/db';
 import { listen } from '@mcpgw/http';
 import { createLogger } from '@mcpgw/logger';
-import { readConfigOrExit } from '@mcpgw/config';
+import { checkConfigOrExit, readConfigOrExit } from '@mcpgw/config';
 import { readConfig } from './config.js';
 import { buildGatewayDeps } from './deps.js';
 import { createGatewayApp } from './app.js';
+import { listenOptionsOf } from './server-options.js';
 
 const config = readConfigOrExit(() => readConfig(process.env));
 
 const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
 const deps = buildGatewayDeps(config, logger);
 await runMigrations(deps.db, logger);
+// A different key under a known id would wrap token-signing keys no other gateway can unwrap: stop.
+const masterKeys = config.MASTER_KEYS;
+if (masterKeys) await checkConfigOrExit('gateway', () => verifyMasterKeys(masterKeys, createMasterKeyCheckRepo(deps.db.pool)));
 logger.info('database: PostgreSQL', { url: describeDatabaseUrl(config.DATABASE_URL), schema: config.DB_SCHEMA });
 logger.info(config.REDIS_URL ? 'rate limits: Redis (shared by every gateway instance)' : 'rate limits: in-process counters (REDIS_URL not set; one instance only)');
 const gateway = createGatewayApp(deps);
-const server = await listen(gateway.app, { host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
-logger.info('gateway listening', { url: server.url, mcpProxy: config.MCP_PROXY_URL, adminPortal: config.ADMIN_PORTAL_URL });
+const server = await listen(gateway.app, listenOptionsOf(config));
+logger.info('gateway listening', {
+  url: server.url,
+  mcpProxy: config.MCP_PROXY_URL,
+  adminPortal: config.ADMIN_PORTAL_URL,
+  maxConnections: config.GATEWAY_MAX_CONNECTIONS,
+});
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

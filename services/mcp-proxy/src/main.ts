@@ -1,5 +1,6 @@
-import { ConfigError } from '@mcpgw/config';
-import { createDb, runMigrations } from '@mcpgw/db';
+import { checkConfigOrExit, ConfigError } from '@mcpgw/config';
+import { verifyMasterKeys } from '@mcpgw/crypto';
+import { createDb, createMasterKeyCheckRepo, runMigrations } from '@mcpgw/db';
 import { listen } from '@mcpgw/http';
 import { createLogger } from '@mcpgw/logger';
 import { createMcpProxyApp } from './app.js';
@@ -18,6 +19,8 @@ try {
 const logger = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
 const db = createDb({ url: config.DATABASE_URL, schema: config.DB_SCHEMA }, logger);
 await runMigrations(db, logger);
+// A key under a known id that differs from the one the others use would fail every decrypt: stop.
+await checkConfigOrExit('mcp-proxy', () => verifyMasterKeys(config.MASTER_KEYS, createMasterKeyCheckRepo(db.pool)));
 const deps = createMcpProxyDeps(config, logger, db);
 // Sessions opened before Redis answers would be served by this replica only: give it a moment.
 const redis = deps.traffic.redis;
