@@ -1,15 +1,30 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '@mcpgw/http';
 import { createFixtures, createTestDatabase, freePort, silentLogger, spareRedis, waitFor, type SpareRedis, type TestDatabase } from '@mcpgw/test-support';
 import { buildGatewayDeps, createGatewayApp, readConfig } from '@mcpgw/gateway';
+import { redisHealth } from '@mcpgw/rate-limit';
 import { fastUpstream, latency, openLoop, report } from './support.js';
 
+const METRICS_TOKEN = 'fault-test-metrics-token-0123456789abcdef';
+
+/** One sample of a Prometheus counter (summed over the series matching every `labels` pair). */
+async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
 /**
- * R1 (Redis stopped mid-load) and R2 (Redis hung) at the gateway: requests keep flowing on the
+ * R1 (Redis stopped mid-load), R2 (Redis hung) and R3 (Redis slow) at the gateway: requests keep flowing on the
  * insurance limiter, nobody waits on Redis, /gateway/health says degraded, and the gateway goes
  * back to Redis by itself. Our own Redis on a spare port; never the shared one.
  */
-describe('gateway under a Redis outage (R1, R2)', () => {
+describe('gateway under a Redis outage (R1, R2, R3)', () => {
   let t: TestDatabase;
   let redis: SpareRedis;
   let upstream: Awaited<ReturnType<typeof fastUpstream>>;
@@ -31,6 +46,7 @@ describe('gateway under a Redis outage (R1, R2)', () => {
       RATE_LIMIT_PER_MINUTE: '100',
       API_KEY_CACHE_SECONDS: '300',
       ENABLE_API_ANALYTICS: 'false',
+      METRICS_TOKEN: METRICS_TOKEN,
     });
     const deps = buildGatewayDeps(config, silentLogger('gateway'));
     const app = createGatewayApp(deps);
@@ -60,7 +76,10 @@ describe('gateway under a Redis outage (R1, R2)', () => {
   const call = (key: string) => fetch(`${gw.url}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
   /** Every decision of the user limiter: when, how long it took, which store answered. */
   const decisions: { at: number; ms: number; store: string }[] = [];
+  let timing = false;
   const timeDecisions = () => {
+    if (timing) return;
+    timing = true;
     const limiter = gw.deps.userLimiter;
     const consume = limiter.consume.bind(limiter);
     limiter.consume = async (key, cost) => {
@@ -190,5 +209,60 @@ describe('gateway under a Redis outage (R1, R2)', () => {
     expect(decisions.filter((d) => d.at >= loadStart + 2_000 && d.at < loadStart + 6_000 && d.ms > 45).length).toBeLessThanOrEqual(40);
     expect(figures.requestsOver1s).toBe(0);
     expect(recoveredAt).toBeGreaterThan(0);
+  });
+
+  it('R3: Redis slow (DEBUG SLEEP 0.5 s, ten times, 0.1 s apart) under 150 rps: every decision gives up at 50 ms, insurance answers', async () => {
+    await waitFor(() => gw.deps.redis?.status === 'ready' && !redisHealth(gw.deps.redis).down, 10_000);
+    timeDecisions();
+    const outagesBefore = await metric(gw.url, 'mcpgw_redis_outages_total');
+    const insuranceBefore = await metric(gw.url, 'mcpgw_rate_limit_decisions_total', { limiter: 'user', store: 'insurance' });
+    const loadStart = performance.now();
+    let sleepsFrom = 0;
+    let sleepsTo = 0;
+    const sleeps = async () => {
+      sleepsFrom = performance.now();
+      for (let i = 0; i < 10; i++) {
+        await redis.sleep(0.5);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      sleepsTo = performance.now();
+    };
+    let slow: Promise<void> = Promise.resolve();
+    // Timers fire late on a busy machine; how late says which slow decisions were the process, not Redis.
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
+    const samples = await openLoop(150, 9_000, (i) => call(keys[i % keys.length]!), [{ at: 1_500, run: () => { slow = sleeps(); } }]);
+    await slow;
+    loopDelay.disable();
+    const slowFrom = sleepsFrom - loadStart;
+    const slowTo = sleepsTo - loadStart;
+    const during = samples.filter((s) => s.at >= slowFrom && s.at < slowTo);
+    const figures = {
+      provoke: 'DEBUG SLEEP 0.5 ×10, 0.1 s apart, on a spare redis-server',
+      slowForMs: Math.round(slowTo - slowFrom),
+      requests: samples.length,
+      lost: samples.filter((s) => s.status !== 200 && s.status !== 429).length,
+      before: latency(samples.filter((s) => s.at < slowFrom)),
+      whileSlow: latency(during),
+      after: latency(samples.filter((s) => s.at >= slowTo)),
+      requestsOver1s: during.filter((s) => s.ms > 1_000).length,
+      limiterDecisionsWhileSlow: decisionFigures(sleepsFrom, sleepsTo),
+      insuranceDecisions: (await metric(gw.url, 'mcpgw_rate_limit_decisions_total', { limiter: 'user', store: 'insurance' })) - insuranceBefore,
+      insuranceActivations: (await metric(gw.url, 'mcpgw_redis_outages_total')) - outagesBefore,
+      eventLoopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) },
+      healthAfter: ((await (await fetch(`${gw.url}/gateway/health`)).json()) as { redis: string }).redis,
+    };
+    report('R3', figures);
+    expect(figures.lost).toBe(0);
+    // The limiter gives up at its 50 ms deadline; beyond it only the event loop's own lateness.
+    const d = figures.limiterDecisionsWhileSlow;
+    expect(d.p99).toBeLessThanOrEqual(55 + figures.eventLoopDelayMs.p99);
+    expect(figures.limiterDecisionsWhileSlow.max).toBeLessThan(1_000);
+    expect(figures.requestsOver1s).toBe(0);
+    // Each sleep is one switch to insurance (one probe pays the 50 ms, the rest go straight to insurance).
+    expect(figures.insuranceActivations).toBeGreaterThanOrEqual(3);
+    expect(figures.insuranceDecisions).toBeGreaterThan(300);
+    await waitFor(() => !redisHealth(gw.deps.redis!).down, 5_000).catch(() => undefined);
+    expect(redisHealth(gw.deps.redis!).down).toBe(false);
   });
 });

@@ -1,5 +1,10 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { listen } from '@mcpgw/http';
+import { silentLogger } from '@mcpgw/test-support';
+import { buildGatewayDeps, createGatewayApp, readConfig, type GatewayDeps } from '@mcpgw/gateway';
 
 /**
  * Helpers of the fault tests: a fast stand-in for mcp-proxy, an open-loop load generator (requests
@@ -14,6 +19,28 @@ export interface Sample {
   /** HTTP status, or 0 when no answer came. */
   status: number;
   requestId: string | null;
+}
+
+export interface InProcessGateway {
+  url: string;
+  deps: GatewayDeps;
+  close(): Promise<void>;
+}
+
+/** A gateway in this process on port 0, from the variables `env` (silent logs). */
+export async function inProcessGateway(env: Record<string, string>): Promise<InProcessGateway> {
+  const deps = buildGatewayDeps(readConfig({ GATEWAY_SIGNING_SECRET: 'fault-test-secret-0123456789abcdef0123456789', ...env }), silentLogger('gateway'));
+  const app = createGatewayApp(deps);
+  const server = await listen(app.app, { host: '127.0.0.1', port: 0 });
+  return {
+    url: server.url,
+    deps,
+    async close() {
+      await server.close(100);
+      app.close();
+      await deps.close();
+    },
+  };
 }
 
 /** Answers every request at once with a small JSON-RPC result, as mcp-proxy would, MCP facts included. */
@@ -85,8 +112,21 @@ export function latency(samples: Sample[]): { n: number; p50: number; p99: numbe
   return { n: samples.length, p50: round(percentile(ms, 50)), p99: round(percentile(ms, 99)), max: round(Math.max(0, ...ms)) };
 }
 
-/** One line the test run prints, and docs/operations.md quotes. */
-export function report(id: string, figures: Record<string, unknown>): void {
+const RESULTS = path.join(import.meta.dirname, 'results');
+
+/**
+ * A matrix row's recorded figures, for docs/security.md and docs/operations.md to quote: one line
+ * on stdout (`[matrix R1] {"row":"R1",...}`, easy to grep from a CI log) and the same JSON in
+ * test/faults/results/<row>.json (git-ignored), stamped with the time and the Node version.
+ */
+export function report(row: string, figures: Record<string, unknown>): void {
+  const record = { row, measuredAt: new Date().toISOString(), node: process.version, ...figures };
   // eslint-disable-next-line no-console
-  console.log(`[fault ${id}] ${JSON.stringify(figures)}`);
+  console.log(`[matrix ${row}] ${JSON.stringify(record)}`);
+  try {
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(path.join(RESULTS, `${row}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  } catch {
+    // A read-only checkout still gets the line above.
+  }
 }

@@ -19,14 +19,28 @@ export function createRateLimitMetrics(registry: Registry): (d: DecisionLike) =>
   return (d) => decisions.inc({ limiter: d.limiter, outcome: d.outcome, store: d.store });
 }
 
-/** mcpgw_redis_up: 1 while the Redis connection is ready, 0 otherwise. */
-export function registerRedisMetrics(registry: Registry, isReady: () => boolean): void {
+/**
+ * mcpgw_redis_up: 1 while the Redis connection is ready, 0 otherwise; with `outages`,
+ * mcpgw_redis_outages_total: how many times limiters switched to the insurance counters (a hung or
+ * slow Redis keeps its connection "ready", so only this counter shows those).
+ */
+export function registerRedisMetrics(registry: Registry, isReady: () => boolean, outages?: () => number): void {
   new Gauge({
     name: 'mcpgw_redis_up',
     help: '1 while the Redis connection is ready; 0 while limits run on in-process insurance counters.',
     registers: [registry],
     collect() {
       this.set(isReady() ? 1 : 0);
+    },
+  });
+  if (!outages) return;
+  new Counter({
+    name: 'mcpgw_redis_outages_total',
+    help: 'Times rate limiters switched to in-process insurance counters because Redis failed, hung or answered too late.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(outages());
     },
   });
 }

@@ -29,6 +29,11 @@ export interface RedisHealth {
   succeeded(): void;
   /** True between the first failure and the next success (or reconnection). */
   readonly down: boolean;
+  /**
+   * Outages since start: how many times limiters switched to the insurance counters (a stopped,
+   * hung or slow Redis each count once per switch, however many decisions the outage took).
+   */
+  readonly outages: number;
 }
 
 const healthOf = new WeakMap<Redis, RedisHealth>();
@@ -38,8 +43,10 @@ function createRedisHealth(client: Redis, options: { suspendMs: number; logger?:
   let down = false;
   let probing = false;
   let wasReady = false;
+  let outages = 0;
   const goDown = (err: unknown) => {
     if (!down) {
+      outages += 1;
       options.logger?.warn('redis unavailable: rate limits fall back to in-process counters until it returns', {
         redis: options.label,
         err: (err as Error)?.message ?? String(err),
@@ -83,6 +90,9 @@ function createRedisHealth(client: Redis, options: { suspendMs: number; logger?:
     },
     get down() {
       return down;
+    },
+    get outages() {
+      return outages;
     },
   };
 }

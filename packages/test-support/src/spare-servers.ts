@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
@@ -41,6 +41,35 @@ export interface SpareRedis {
   /** SIGSTOP / SIGCONT: accepts TCP, never answers (a hung Redis). */
   pause(): void;
   resume(): void;
+  /** `DEBUG SLEEP <seconds>`: the server answers nobody for that long (a slow Redis); resolves when it is awake. */
+  sleep(seconds: number): Promise<void>;
+}
+
+/** Redis 7 refuses DEBUG unless enabled at start; older servers do not know the option. */
+function debugCommandArgs(): string[] {
+  try {
+    const version = /v=(\d+)\./.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }));
+    return Number(version?.[1] ?? 0) >= 7 ? ['--enable-debug-command', 'local'] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Sends one inline command and resolves with the first line of the answer. */
+function redisCommand(port: number, command: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = new Socket();
+    s.setTimeout(timeoutMs, () => {
+      s.destroy();
+      reject(new Error(`redis ${command}: no answer within ${timeoutMs} ms`));
+    });
+    s.once('error', reject);
+    s.connect(port, '127.0.0.1', () => s.write(`${command}\r\n`));
+    s.once('data', (d) => {
+      s.destroy();
+      resolve(d.toString().split('\r\n')[0]!);
+    });
+  });
 }
 
 export function spareRedis(port: number): SpareRedis {
@@ -51,7 +80,7 @@ export function spareRedis(port: number): SpareRedis {
     async start() {
       child = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...debugCommandArgs()],
         { stdio: 'ignore' },
       );
       await waitFor(() => redisPong(port), 5_000, 20);
@@ -69,6 +98,10 @@ export function spareRedis(port: number): SpareRedis {
     },
     resume() {
       child?.kill('SIGCONT');
+    },
+    async sleep(seconds) {
+      const answer = await redisCommand(port, `DEBUG SLEEP ${seconds}`, seconds * 1000 + 5_000);
+      if (answer !== '+OK') throw new Error(`DEBUG SLEEP refused: ${answer}`);
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   createPolledSnapshot,
   createRateLimiter,
   createRuleLimiters,
+  redisHealth,
   type PolledSnapshot,
   type RateLimiter,
   type RedisClient,
@@ -79,7 +80,7 @@ export function buildGatewayTraffic(
 ): GatewayTraffic {
   const registry = createMetricsRegistry('gateway');
   const onDecision = createRateLimitMetrics(registry);
-  if (redis) registerRedisMetrics(registry, () => redis.status === 'ready');
+  if (redis) registerRedisMetrics(registry, () => redis.status === 'ready', () => redisHealth(redis).outages);
 
   const limiter = (name: string, points: number) => createRateLimiter({ name, points, durationSec: 60, redis, logger, onDecision });
   const tenantLimiters = createRuleLimiters({ kind: 'tenant-rule', redis, logger, onDecision });
