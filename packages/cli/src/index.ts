@@ -3,9 +3,11 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from './args.js';
 import { CliError, createAdminClient, EXIT } from './client.js';
-import { COMMANDS } from './commands.js';
+import { COMMANDS, type Output } from './commands.js';
+import { OPERATOR_COMMANDS } from './operator-commands.js';
 
 export { COMMANDS } from './commands.js';
+export { OPERATOR_COMMANDS } from './operator-commands.js';
 export { EXIT } from './client.js';
 
 export interface CliIo {
@@ -50,8 +52,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const args = parseArgs(rest, ['json', 'help', 'admin']);
   const json = args.flags.json === true;
   if (!name || name === '--help' || name === 'help' || name === '-h') {
-    [...GLOBAL_HELP, ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(18)} ${c.summary}`)].forEach(io.out);
+    [
+      ...GLOBAL_HELP,
+      ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(18)} ${c.summary}`),
+      '',
+      'Operator commands (they read DATABASE_URL, DB_SCHEMA and MASTER_KEYS, not the admin API):',
+      ...Object.entries(OPERATOR_COMMANDS).map(([n, c]) => `  ${n.padEnd(18)} ${c.summary}`),
+    ].forEach(io.out);
     return name ? EXIT.ok : EXIT.usage;
+  }
+  const operator = OPERATOR_COMMANDS[name];
+  if (operator) {
+    if (args.flags.help === true) {
+      io.out(`${operator.summary}\n\nusage: mcpgw ${operator.usage} [--json]`);
+      return EXIT.ok;
+    }
+    return report(name, json, io, () => operator.run({ args, env: io.env, progress: io.err }));
   }
   const command = COMMANDS[name];
   if (!command) {
@@ -62,12 +78,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.out(`${command.summary}\n\nusage: mcpgw ${command.usage} [--json] [--gateway-url URL] [--token-file FILE]`);
     return EXIT.ok;
   }
-  try {
+  return report(name, json, io, async () => {
     const url = (typeof args.flags['gateway-url'] === 'string' ? args.flags['gateway-url'] : undefined) ?? io.env.MCPGW_URL ?? (await readFile(path.join(io.home, '.config', 'mcpgw', 'url'), 'utf8').then((t) => t.trim(), () => undefined));
     if (!url) throw new CliError('no gateway URL: pass --gateway-url, set MCPGW_URL or write it to ~/.config/mcpgw/url', EXIT.usage);
     const token = await credential(io, typeof args.flags['token-file'] === 'string' ? args.flags['token-file'] : undefined);
     const api = createAdminClient(url, token, io.fetch);
-    const result = await command.run({
+    return command.run({
       api,
       args,
       readFile: (f) => readFile(f, 'utf8'),
@@ -76,6 +92,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         await writeFile(f, text);
       },
     });
+  });
+}
+
+/** Prints a command's output (--json: its data) or its CliError; returns the exit code. */
+async function report(name: string, json: boolean, io: CliIo, run: () => Promise<Output>): Promise<number> {
+  try {
+    const result = await run();
     if (json) io.out(JSON.stringify(result.data, null, 2));
     else result.text.forEach(io.out);
     return EXIT.ok;
