@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '@mcpgw/logger';
+import { tagUnavailable } from './unavailable.js';
 
 export interface DbConfig {
   url: string;
@@ -50,6 +51,18 @@ export function createDb(config: DbConfig, logger?: Logger): Db {
     options: `-c search_path=${schema},public`,
   });
   pool.on('error', (err) => logger?.warn('idle database connection failed', { err: err.message }));
+  // Every query through the pool (repositories call pool.query directly) and every checkout:
+  // a lost database becomes a tagged error that the error middleware answers with 503.
+  const poolQuery = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  pool.query = ((...args: unknown[]) => {
+    const result = poolQuery(...args);
+    return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(tagUnavailable(err))) : result;
+  }) as typeof pool.query;
+  const poolConnect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+  pool.connect = ((...args: unknown[]) => {
+    const result = poolConnect(...args);
+    return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(tagUnavailable(err))) : result;
+  }) as typeof pool.connect;
 
   return {
     pool,
@@ -64,7 +77,7 @@ export function createDb(config: DbConfig, logger?: Logger): Db {
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
+        throw tagUnavailable(err);
       } finally {
         client.release();
       }

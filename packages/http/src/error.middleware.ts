@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { HEADER } from '@mcpgw/identity';
 import type { Logger } from '@mcpgw/logger';
 import { AppError } from './errors.js';
 import { sendProblem } from './problem.js';
@@ -18,6 +19,9 @@ function toAppError(err: unknown): AppError {
   // body-parser / raw-body errors carry a status and a type.
   if (e?.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'Request body is too large', { cause: err });
   if (e?.type === 'entity.parse.failed') return new AppError('BAD_REQUEST', 'Request body is not valid JSON', { cause: err });
+  // @mcpgw/db tags a database that cannot be reached: the service is unavailable, not broken.
+  if (e?.type === 'database.unavailable')
+    return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly', { cause: err, headers: { [HEADER.retryAfter]: '5' } });
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
     return new AppError('BAD_REQUEST', 'Unsupported request encoding', { cause: err });
   return new AppError('INTERNAL', 'Internal error', { cause: err });
