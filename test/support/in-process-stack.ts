@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import { listen, type ListeningServer } from '@mcpgw/http';
+import type { Logger } from '@mcpgw/logger';
 import { createTestDatabase, freePort, silentLogger, type TestDatabase } from '@mcpgw/test-support';
 import { createDemoServerApp, type DemoServerApp } from '@mcpgw/demo-server';
 import * as gateway from '@mcpgw/gateway';
@@ -26,9 +27,19 @@ export interface InProcessStack {
  * admin-portal and gateway, each built by its own composition root from an env object, on a
  * fresh test database.
  */
+export interface InProcessStackOptions {
+  /** Each service's logger (default: silent); tests that read the logs pass capturing ones. */
+  logger?: (service: string) => Logger;
+  /** Extra environment of mcp-proxy and of the admin portal. */
+  proxyEnv?: Record<string, string>;
+  portalEnv?: Record<string, string>;
+}
+
 export async function startInProcessStack(
   gatewayEnv: Record<string, string> | ((t: TestDatabase) => Promise<Record<string, string>>) = {},
+  options: InProcessStackOptions = {},
 ): Promise<InProcessStack> {
+  const logger = options.logger ?? silentLogger;
   const t = await createTestDatabase();
   const extraGatewayEnv = typeof gatewayEnv === 'function' ? await gatewayEnv(t) : gatewayEnv;
   const reached = new Set<string>();
@@ -44,12 +55,12 @@ export async function startInProcessStack(
   const servers: ListeningServer[] = [];
   const closers: (() => Promise<void> | void)[] = [];
 
-  const demo: DemoServerApp = createDemoServerApp(silentLogger('demo'));
+  const demo: DemoServerApp = createDemoServerApp(logger('demo'));
   const demoServer = await listen(demo.app, { host: '127.0.0.1', port: 0 });
   servers.push(demoServer);
   closers.push(() => demo.close());
 
-  const proxyDeps = mcpProxy.createMcpProxyDeps(mcpProxy.readConfig({ ...common, MASTER_KEYS: masterKeys }), silentLogger('mcp-proxy'));
+  const proxyDeps = mcpProxy.createMcpProxyDeps(mcpProxy.readConfig({ ...common, MASTER_KEYS: masterKeys, ...options.proxyEnv }), logger('mcp-proxy'));
   const proxyServer = await listen(tap(mcpProxy.createMcpProxyApp(proxyDeps)), { host: '127.0.0.1', port: 0 });
   servers.push(proxyServer);
   closers.push(() => proxyDeps.close());
@@ -57,8 +68,8 @@ export async function startInProcessStack(
   // The gateway's port is chosen first: the admin portal's tool tester calls tools through it.
   const gatewayPort = await freePort();
   const portalDeps = adminPortal.buildAdminPortalDeps(
-    adminPortal.readConfig({ ...common, MASTER_KEYS: masterKeys, ADMIN_PORTAL_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}` }),
-    silentLogger('admin-portal'),
+    adminPortal.readConfig({ ...common, MASTER_KEYS: masterKeys, ADMIN_PORTAL_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`, ...options.portalEnv }),
+    logger('admin-portal'),
   );
   const portalServer = await listen(tap(adminPortal.createAdminPortalApp(portalDeps)), { host: '127.0.0.1', port: 0 });
   servers.push(portalServer);
@@ -66,7 +77,7 @@ export async function startInProcessStack(
 
   const gwDeps = gateway.buildGatewayDeps(
     gateway.readConfig({ ...common, MCP_PROXY_URL: proxyServer.url, ADMIN_PORTAL_URL: portalServer.url, API_KEY_CACHE_SECONDS: '0', MASTER_KEYS: masterKeys, ...extraGatewayEnv }),
-    silentLogger('gateway'),
+    logger('gateway'),
   );
   const gw = gateway.createGatewayApp(gwDeps);
   const gwServer = await listen(gw.app, { host: '127.0.0.1', port: gatewayPort });
