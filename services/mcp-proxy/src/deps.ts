@@ -60,6 +60,7 @@ export function createMcpProxyDeps(config: McpProxyConfig, logger: Logger, db: D
     keyring,
     logger,
     maxResponseBytes: config.UPSTREAM_MAX_RESPONSE_BYTES,
+    listTimeoutMs: config.UPSTREAM_LIST_TIMEOUT_MS,
     breaker: {
       failureThreshold: config.UPSTREAM_BREAKER_FAILURES,
       cooldownMs: config.UPSTREAM_BREAKER_COOLDOWN_MS,

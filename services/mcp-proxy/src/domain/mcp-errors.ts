@@ -25,6 +25,7 @@ export function unknownResource(uri: string): McpError {
 
 const WHY: Partial<Record<UpstreamUnavailableError['failure'], string>> = {
   timeout: ' (timed out)',
+  refused: ' (refused: server busy or failing)',
   'circuit-open': ' (circuit open: failing fast)',
   'too-large': ' (response too large)',
   'invalid-response': ' (invalid response)',

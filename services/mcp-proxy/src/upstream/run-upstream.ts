@@ -4,12 +4,13 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Server } from '@mcpgw/db';
 import type { Logger } from '@mcpgw/logger';
 import type { CircuitBreaker } from './circuit-breaker.js';
+import type { RetryBudget } from './retry-budget.js';
 import { scrubJson, scrubSecrets } from './scrub.js';
 import { UpstreamJsonRpcError, UpstreamResponseTooLargeError, UpstreamUnavailableError } from './upstream.errors.js';
 
 const MCP_ERROR_PREFIX = /^MCP error -?\d+: /;
 
-type Failure = 'transport' | 'transport-not-sent' | 'timeout' | 'too-large' | 'invalid-response' | 'other';
+type Failure = 'transport' | 'transport-not-sent' | 'refused' | 'timeout' | 'too-large' | 'invalid-response' | 'other';
 
 /** What kind of failure an SDK client error is; upstream JSON-RPC errors are 'other' (passed on). */
 export function classify(err: unknown): Failure {
@@ -19,7 +20,8 @@ export function classify(err: unknown): Failure {
     return 'other';
   }
   // 404: the upstream no longer knows our session (it restarted); the request was not processed.
-  if (err instanceof StreamableHTTPError) return err.code === 404 ? 'transport-not-sent' : 'transport';
+  // 5xx: the server (or its own proxy) answered that it cannot serve now; the session stands.
+  if (err instanceof StreamableHTTPError) return err.code === 404 ? 'transport-not-sent' : (err.code ?? 0) >= 500 ? 'refused' : 'transport';
   if (err instanceof SseError) return 'transport';
   if (err instanceof UpstreamResponseTooLargeError) return 'too-large';
   // A body that is not JSON, or JSON that is not JSON-RPC.
@@ -49,8 +51,19 @@ export interface RunEntry {
 export interface RunOptions<E extends RunEntry, T> {
   server: Server;
   breaker: CircuitBreaker;
+  /** The target's retry budget: every retry, whatever its reason, spends from it. */
+  retries: RetryBudget;
   logger: Logger;
-  request: { timeoutMs: number; requestId: string; signal?: AbortSignal; idempotent: boolean; what: string; probe?: boolean };
+  request: {
+    timeoutMs: number;
+    requestId: string;
+    signal?: AbortSignal;
+    idempotent: boolean;
+    what: string;
+    probe?: boolean;
+    /** Answered from the connection without a request upstream (describe): earns no retry. */
+    local?: boolean;
+  };
   /** The connection to use (made on demand), within the remaining budget. */
   acquire(timeoutMs: number): Promise<E>;
   /** Forgets a connection that failed at the transport level. */
@@ -62,8 +75,9 @@ export interface RunOptions<E extends RunEntry, T> {
  * One upstream request within one budget, connecting included: a breaker that is open fails it at
  * once; an upstream's own JSON-RPC error is passed on as it came (minus the tenant's key); a
  * transport failure drops the connection and is retried once when the request is idempotent or
- * surely never reached the upstream (connection refused, session unknown). Every outcome tells the
- * breaker how the target is doing.
+ * surely never reached the upstream (connection refused, session unknown), and the target's retry
+ * budget allows. An HTTP 5xx answer (503 overloaded) keeps the connection and is retried likewise
+ * when idempotent. Every outcome but a 5xx tells the breaker how the target is doing.
  */
 export async function runUpstream<E extends RunEntry, T>(o: RunOptions<E, T>): Promise<T> {
   const { server, breaker, request, logger } = o;
@@ -72,6 +86,7 @@ export async function runUpstream<E extends RunEntry, T>(o: RunOptions<E, T>): P
   if (!request.probe && !breaker.allow()) {
     throw new UpstreamUnavailableError(server.id, 'circuit-open', `failing fast after ${breaker.failures()} failures in a row`);
   }
+  if (!request.probe && !request.local) o.retries.deposit();
   let verdict = false;
   const fail = (err: UpstreamUnavailableError): UpstreamUnavailableError => {
     verdict = true;
@@ -118,8 +133,17 @@ export async function runUpstream<E extends RunEntry, T>(o: RunOptions<E, T>): P
           }
           throw new Error(scrub(err));
         }
+        if (failure === 'refused') {
+          // The server is reachable and answered at once: a breaker would save callers no waiting,
+          // and opening it on a server refusing half its requests would refuse the other half too.
+          // So the breaker is not told (a trial in flight is abandoned, below), and the session stays.
+          const retry = attempt === 1 && request.idempotent && o.retries.withdraw();
+          logger.info('upstream refused the request', { requestId: request.requestId, serverId: server.id, what: request.what, err: scrub(err), retry });
+          if (!retry) throw new UpstreamUnavailableError(server.id, 'refused', scrub(err));
+          continue;
+        }
         o.drop(entry);
-        const retry = attempt === 1 && (request.idempotent || failure === 'transport-not-sent');
+        const retry = attempt === 1 && (request.idempotent || failure === 'transport-not-sent') && o.retries.withdraw();
         logger.info('upstream connection failed', { requestId: request.requestId, serverId: server.id, what: request.what, err: scrub(err), retry });
         if (!retry) throw fail(new UpstreamUnavailableError(server.id, 'unreachable', scrub(err)));
       }

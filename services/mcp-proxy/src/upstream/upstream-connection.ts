@@ -4,6 +4,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { assertUrlAllowed, CONNECT_TIME_POLICY } from '@mcpgw/http';
 import type { Logger } from '@mcpgw/logger';
 import { scrubSecrets } from './scrub.js';
 import type { HttpTarget, StdioTarget, UpstreamTarget } from './upstream-target.js';
@@ -28,12 +29,22 @@ export interface ConnectOptions {
   timeoutMs: number;
   /** Largest response body to a POST that is read (R9: a huge or endless answer must not fill memory). */
   maxResponseBytes: number;
+  /**
+   * Longest one POST may stay open, in ms (R7). The SDK's request timeout rejects the request but
+   * leaves its HTTP request open until the server answers, so a server that never answers would
+   * hold a socket per request for minutes; past this the request is aborted and its socket freed.
+   * Longer than any budget a request of this connection gets.
+   */
+  maxRequestMs: number;
   logger: Logger;
   /** Installs request and notification handlers on a new client, before it connects. */
   configure(client: Client): void;
   /** Called once when the connection ends for any reason after it was established. */
   onClose(): void;
 }
+
+/** How much longer than its budget a request's HTTP request may stay open (its cancellation, a slow close). */
+export const REQUEST_GRACE_MS = 1_000;
 
 /** Statuses after which the 2025 spec has a client retry a Streamable HTTP URL as a legacy SSE endpoint. */
 const FALLBACK_STATUSES = new Set([400, 404, 405]);
@@ -68,22 +79,49 @@ async function connectClient(options: ConnectOptions, transport: Transport, dead
 }
 
 /**
- * fetch with a cap on the body of POST responses (a JSON answer, or the SSE stream of one request's
- * answer): past `maxBytes` the body errors with UpstreamResponseTooLargeError and reading stops.
- * Long-lived GET streams are not capped as a whole (they carry many messages over hours).
+ * fetch with caps on POSTs (a request, and its JSON answer or the SSE stream of its answer): past
+ * `maxBytes` the body errors with UpstreamResponseTooLargeError and reading stops; past `maxMs`
+ * the request is aborted. Long-lived GET streams are capped in neither (they carry many messages
+ * over hours).
  */
-function limitedFetch(maxBytes: number): FetchLike {
+function limitedFetch(maxBytes: number, maxMs: number): FetchLike {
   return async (url, init) => {
-    const response = await fetch(url, init);
-    if (!response.body || (init?.method ?? 'GET').toUpperCase() !== 'POST') return response;
+    if ((init?.method ?? 'GET').toUpperCase() !== 'POST') return fetch(url, init);
+    // A plain controller and timer rather than AbortSignal.timeout/any: those are weakly held and
+    // were seen not to fire while nothing else referenced them.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new DOMException(`no answer within ${maxMs} ms`, 'TimeoutError')), maxMs);
+    timer.unref();
+    const outer = init?.signal;
+    const forward = () => abort.abort(outer?.reason);
+    if (outer?.aborted) forward();
+    else outer?.addEventListener('abort', forward, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', forward);
+    };
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, signal: abort.signal });
+    } catch (err) {
+      done();
+      throw err;
+    }
+    if (!response.body) {
+      done();
+      return response;
+    }
     let seen = 0;
     const capped = response.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
           seen += chunk.byteLength;
-          if (seen > maxBytes) controller.error(new UpstreamResponseTooLargeError(maxBytes));
-          else controller.enqueue(chunk);
+          if (seen > maxBytes) {
+            done();
+            controller.error(new UpstreamResponseTooLargeError(maxBytes));
+          } else controller.enqueue(chunk);
         },
+        flush: done,
       }),
     );
     return new Response(capped, { status: response.status, statusText: response.statusText, headers: response.headers });
@@ -91,10 +129,11 @@ function limitedFetch(maxBytes: number): FetchLike {
 }
 
 function sseTransport(target: HttpTarget, options: ConnectOptions): SSEClientTransport {
-  return new SSEClientTransport(target.url, { requestInit: { headers: target.headers }, fetch: limitedFetch(options.maxResponseBytes) });
+  return new SSEClientTransport(target.url, { requestInit: { headers: target.headers }, fetch: limitedFetch(options.maxResponseBytes, options.maxRequestMs) });
 }
 
 async function connectHttp(options: ConnectOptions, target: HttpTarget, deadline: number): Promise<UpstreamConnection> {
+  await assertUrlAllowed(target.url, CONNECT_TIME_POLICY); // SSRF: never link-local/metadata, whatever the name resolves to now
   if (target.transport === 'sse') {
     const client = await connectClient(options, sseTransport(target, options), deadline);
     return { client, transport: 'sse', close: () => client.close() };
@@ -102,7 +141,7 @@ async function connectHttp(options: ConnectOptions, target: HttpTarget, deadline
   // Only the tenant's credential header: nothing of the downstream request is ever forwarded.
   const streamable = new StreamableHTTPClientTransport(target.url, {
     requestInit: { headers: target.headers },
-    fetch: limitedFetch(options.maxResponseBytes),
+    fetch: limitedFetch(options.maxResponseBytes, options.maxRequestMs),
   });
   try {
     const client = await connectClient(options, streamable, deadline);

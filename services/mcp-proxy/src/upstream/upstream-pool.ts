@@ -7,8 +7,9 @@ import type { Logger } from '@mcpgw/logger';
 import { createCircuitBreaker, type BreakerState, type CircuitBreaker } from './circuit-breaker.js';
 import { createProgressRouter } from './progress-router.js';
 import { LIST_KINDS, ListPageSchema, type ListKind } from './result-schemas.js';
+import { createRetryBudget, type RetryBudget } from './retry-budget.js';
 import { runUpstream } from './run-upstream.js';
-import { connectUpstream, type UpstreamConnection, type WireTransport } from './upstream-connection.js';
+import { connectUpstream, REQUEST_GRACE_MS, type UpstreamConnection, type WireTransport } from './upstream-connection.js';
 import { resolveUpstreamTarget, type UpstreamTargetDeps } from './upstream-target.js';
 import { UpstreamUnavailableError } from './upstream.errors.js';
 
@@ -68,6 +69,8 @@ export interface UpstreamPoolOptions extends UpstreamTargetDeps {
   breaker: BreakerSettings;
   /** Largest upstream response body to a request (UPSTREAM_MAX_RESPONSE_BYTES). */
   maxResponseBytes: number;
+  /** The list budget (UPSTREAM_LIST_TIMEOUT_MS): with a server's own timeouts, what bounds a request's time. */
+  listTimeoutMs: number;
   clientInfo?: { name: string; version: string };
   /** Most pages one list may take before the rest is ignored (a guard against cursor loops). */
   maxListPages?: number;
@@ -128,6 +131,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
   const maxListPages = options.maxListPages ?? 100;
   const entries = new Map<string, PoolEntry>();
   const breakers = new Map<string, CircuitBreaker>();
+  const retryBudgets = new Map<string, RetryBudget>();
   const listeners = new Set<(event: UpstreamNotification) => void>();
   let closing = false;
 
@@ -143,6 +147,17 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       breakers.set(key, breaker);
     }
     return breaker;
+  }
+
+  /** Retries add at most 10 % to a target's requests, beyond a reserve of 10 (R12: no retry storm). */
+  function retriesFor(serverId: string, tenantId: string | null): RetryBudget {
+    const key = targetKey(serverId, tenantId);
+    let budget = retryBudgets.get(key);
+    if (!budget) {
+      budget = createRetryBudget({ ratio: 0.1, reserve: 10 });
+      retryBudgets.set(key, budget);
+    }
+    return budget;
   }
 
   function drop(entry: PoolEntry): void {
@@ -168,15 +183,18 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     const target = await resolveUpstreamTarget(server, tenantId, options);
     const how = profile ?? pooledProfile(server, tenantId);
     const key = `${targetKey(server.id, tenantId)}\n${how.key}`;
+    const maxRequestMs = Math.max(server.callTimeoutMs, server.connectTimeoutMs, options.listTimeoutMs) + REQUEST_GRACE_MS;
+    // A changed timeout changes the connection's request cap: such a connection is replaced too.
+    const fingerprint = `${target.fingerprint}:${maxRequestMs}`;
     const existing = entries.get(key);
-    if (existing && !existing.closed && existing.fingerprint === target.fingerprint) return existing;
+    if (existing && !existing.closed && existing.fingerprint === fingerprint) return existing;
     if (existing) drop(existing);
     const entry: PoolEntry = {
       key,
       profileKey: how.key,
       serverId: server.id,
       tenantId,
-      fingerprint: target.fingerprint,
+      fingerprint,
       secrets: target.secrets,
       connection: Promise.resolve(null as unknown as UpstreamConnection),
       closed: false,
@@ -188,6 +206,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       capabilities: how.capabilities,
       timeoutMs: Math.min(server.connectTimeoutMs, timeoutMs),
       maxResponseBytes: options.maxResponseBytes,
+      maxRequestMs,
       logger,
       configure: (client) => {
         progress.install(client);
@@ -219,12 +238,13 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
   function run<T>(
     server: Server,
     tenantId: string | null,
-    request: UpstreamRequestOptions & { idempotent: boolean; what: string; probe?: boolean },
+    request: UpstreamRequestOptions & { idempotent: boolean; what: string; probe?: boolean; local?: boolean },
     op: (connection: UpstreamConnection, timeoutMs: number) => Promise<T>,
   ): Promise<T> {
     return runUpstream({
       server,
       breaker: breakerFor(server.id, tenantId),
+      retries: retriesFor(server.id, tenantId),
       request,
       logger,
       acquire: (timeoutMs) => acquire(server, tenantId, request.profile, timeoutMs),
@@ -262,7 +282,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     },
 
     describe(server, tenantId, request) {
-      return run(server, tenantId, { ...request, idempotent: true, what: 'initialize' }, async ({ client, transport }) => ({
+      return run(server, tenantId, { ...request, idempotent: true, what: 'initialize', local: true }, async ({ client, transport }) => ({
         capabilities: client.getServerCapabilities() ?? {},
         serverInfo: client.getServerVersion(),
         instructions: client.getInstructions(),

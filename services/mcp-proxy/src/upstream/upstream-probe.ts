@@ -2,7 +2,7 @@ import type { Keyring } from '@mcpgw/crypto';
 import type { Server, TenantRepo } from '@mcpgw/db';
 import type { Logger } from '@mcpgw/logger';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { connectUpstream } from './upstream-connection.js';
+import { connectUpstream, REQUEST_GRACE_MS } from './upstream-connection.js';
 import { resolveUpstreamTarget } from './upstream-target.js';
 
 export type ProbeResult =
@@ -33,6 +33,7 @@ export async function probeUpstream(
       capabilities: {},
       timeoutMs: Math.min(server.connectTimeoutMs, deps.timeoutMs ?? 10_000),
       maxResponseBytes: 4 * 1024 * 1024,
+      maxRequestMs: (deps.timeoutMs ?? 10_000) + REQUEST_GRACE_MS,
       logger: deps.logger,
       configure: () => {},
       onClose: () => {},

@@ -1,7 +1,7 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 
 /** Why an upstream server could not answer. Never carries credentials. */
-export type UpstreamFailure = 'unreachable' | 'timeout' | 'no-url' | 'credential' | 'circuit-open' | 'too-large' | 'invalid-response';
+export type UpstreamFailure = 'unreachable' | 'refused' | 'timeout' | 'no-url' | 'credential' | 'circuit-open' | 'too-large' | 'invalid-response';
 
 export class UpstreamUnavailableError extends Error {
   readonly serverId: string;
