@@ -3,7 +3,7 @@ import type { Queryable } from '../db.js';
 /**
  * Every column that holds keyring ciphertext (`v1.<kid>.…`, see @mcpgw/crypto), with its primary
  * key. A new encrypted column must be listed here, or master-key rotation leaves it behind
- * (ciphertext.repo.int.test.ts checks the schema for columns holding ciphertext that are not).
+ * (test/secrets-canary.int.test.ts checks the schema for columns holding ciphertext that are not).
  */
 export const ENCRYPTED_COLUMNS = [
   { name: 'tenant_keys.ciphertext', table: 'tenant_keys', column: 'ciphertext', primaryKey: ['tenant_id', 'server_id'], keyIdColumn: 'key_id' },
