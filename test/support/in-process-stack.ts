@@ -68,7 +68,8 @@ export async function startInProcessStack(
   // The gateway's port is chosen first: the admin portal's tool tester calls tools through it.
   const gatewayPort = await freePort();
   const portalDeps = adminPortal.buildAdminPortalDeps(
-    adminPortal.readConfig({ ...common, MASTER_KEYS: masterKeys, ADMIN_PORTAL_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`, ...options.portalEnv }),
+    // The demo server runs on loopback: allowed here as in npm start (SERVER_URL_ALLOW_LOOPBACK).
+    adminPortal.readConfig({ ...common, MASTER_KEYS: masterKeys, ADMIN_PORTAL_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`, SERVER_URL_ALLOW_LOOPBACK: 'true', ...options.portalEnv }),
     logger('admin-portal'),
   );
   const portalServer = await listen(tap(adminPortal.createAdminPortalApp(portalDeps)), { host: '127.0.0.1', port: 0 });

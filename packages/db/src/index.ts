@@ -3,6 +3,7 @@ export { runMigrations, loadMigrations, type Migration } from './migrate.js';
 export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.js';
 export { createRepos, type Repos } from './repos.js';
 export * from './repos/user.repo.js';
+export * from './repos/tenant-scope.repo.js';
 export * from './repos/group.repo.js';
 export * from './repos/access.repo.js';
 export * from './repos/server.repo.js';

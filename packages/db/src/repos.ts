@@ -7,6 +7,7 @@ import { createSecurityEventRepo } from './repos/security-event.repo.js';
 import { createServerRepo } from './repos/server.repo.js';
 import { createTenantRepo } from './repos/tenant.repo.js';
 import { createUserRepo } from './repos/user.repo.js';
+import { createTenantScopeRepo } from './repos/tenant-scope.repo.js';
 import { createIdpMappingRepo } from './repos/idp-mapping.repo.js';
 import { createLocalCredentialRepo } from './repos/local-credential.repo.js';
 import { createM2mClientRepo } from './repos/m2m-client.repo.js';
@@ -24,6 +25,7 @@ import { createCiphertextRepo } from './repos/ciphertext.repo.js';
 export function createRepos(db: Queryable) {
   return {
     users: createUserRepo(db),
+    tenantScope: createTenantScopeRepo(db),
     groups: createGroupRepo(db),
     access: createAccessRepo(db),
     servers: createServerRepo(db),

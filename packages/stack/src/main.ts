@@ -62,7 +62,7 @@ const plan: { name: string; entry: string; env: NodeJS.ProcessEnv; health: strin
     ? [{ name: 'demo-server', entry: 'services/demo-server/src/main.ts', env: { ...shared, DEMO_SERVER_PORT: String(config.DEMO_SERVER_PORT) }, health: `${local(config.DEMO_SERVER_PORT)}/health` }]
     : []),
   { name: 'mcp-proxy', entry: 'services/mcp-proxy/src/main.ts', env: { ...shared, MCP_PROXY_PORT: String(config.MCP_PROXY_PORT) }, health: `${local(config.MCP_PROXY_PORT)}/health` },
-  { name: 'admin-portal', entry: 'services/admin-portal/src/main.ts', env: { ...shared, ADMIN_PORTAL_PORT: String(config.ADMIN_PORTAL_PORT), ADMIN_PORTAL_GATEWAY_URL: local(config.GATEWAY_PORT) }, health: `${local(config.ADMIN_PORTAL_PORT)}/health` },
+  { name: 'admin-portal', entry: 'services/admin-portal/src/main.ts', env: { SERVER_URL_ALLOW_LOOPBACK: 'true', ...shared, ADMIN_PORTAL_PORT: String(config.ADMIN_PORTAL_PORT), ADMIN_PORTAL_GATEWAY_URL: local(config.GATEWAY_PORT) }, health: `${local(config.ADMIN_PORTAL_PORT)}/health` },
   {
     name: 'gateway',
     entry: 'services/gateway/src/main.ts',

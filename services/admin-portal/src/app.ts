@@ -2,7 +2,8 @@ import express, { type Request } from 'express';
 import { AppError, assignRequestId, handleErrors, identityOf, requireGatewayIdentity, type ErrorFormat } from '@mcpgw/http';
 import { registerMetricsRoute } from '@mcpgw/metrics';
 import type { AdminPortalDeps } from './deps.js';
-import { requireAdmin } from './middleware/require-admin.middleware.js';
+import { requireAdmin, requireGlobalAdmin } from './middleware/require-admin.middleware.js';
+import { limitSensitiveWrites, SENSITIVE_WRITES } from './middleware/limit-sensitive-writes.middleware.js';
 import { registerBlockRoutes } from './routes/blocks.routes.js';
 import { registerHomeRoutes } from './routes/home.routes.js';
 import { registerMeRoutes } from './routes/me.routes.js';
@@ -21,6 +22,9 @@ import { registerOpenApiRoutes } from './routes/openapi.routes.js';
 import { registerToolTesterRoutes } from './routes/tool-tester.routes.js';
 import { createCsrfTokens, requireCsrf } from './middleware/require-csrf.middleware.js';
 
+/** The shared registry: one set for every tenant, so only global admins read or change it. */
+const GLOBAL_ONLY = ['/mcp-admin/api/servers', '/mcp-admin/api/tenants', '/mcp-admin/api/signing-keys', '/mcp-admin/api/idp-mappings', '/mcp-admin/api/rate-limit-rules', '/mcp-admin/api/security-events'];
+
 function errorFormat(req: Request): ErrorFormat {
   return req.path.startsWith('/mcp-admin/api') ? 'problem' : 'html';
 }
@@ -31,9 +35,12 @@ function errorFormat(req: Request): ErrorFormat {
  *  2. /health (no identity, for probes); request metrics and GET /metrics (metrics bearer token)
  *  3. verify the gateway's signature (403 and a security event otherwise)
  *  4. /mcp-admin/api/me for any signed-in caller
- *  5. admins only from here on (403 otherwise); writes by browser sessions need the CSRF token
- *  6. pages (the shell and its static files) and API routes
- *  7. one error middleware (problem+json for the API, an HTML page for pages)
+ *  5. admins only from here on (403 otherwise), each with its scope (global, or its tenants:
+ *     domain/admin-scope.ts); writes by browser sessions need the CSRF token
+ *  6. the shared registry for global admins only; credential-minting writes limited per admin
+ *  7. pages (the shell and its static files) and API routes, each filtered by the admin's scope
+ *  8. one error middleware (problem+json for the API, an HTML page for pages; a 500 says only
+ *     "Internal error" and the request id)
  */
 export function createAdminPortalApp(deps: AdminPortalDeps): express.Express {
   const app = express();
@@ -58,9 +65,12 @@ export function createAdminPortalApp(deps: AdminPortalDeps): express.Express {
   const open = express.Router();
   registerMeRoutes(open);
   app.use(open);
-  app.use(requireAdmin(deps.security));
+  app.use(requireAdmin(deps.security, deps.repos.tenantScope));
   const csrf = createCsrfTokens(deps.config.signingSecrets[0]!);
   app.use(requireCsrf(csrf));
+  app.use(GLOBAL_ONLY, requireGlobalAdmin(deps.security));
+  const sensitive = limitSensitiveWrites(deps.config.sensitiveWritesPerMinute, deps.security);
+  for (const [method, path] of SENSITIVE_WRITES) app[method](path, sensitive);
   const admin = express.Router();
   registerHomeRoutes(admin, csrf, { toolTester: deps.config.gatewayUrl !== undefined });
   admin.get('/mcp-admin/api/csrf', (req, res) => {
@@ -68,9 +78,9 @@ export function createAdminPortalApp(deps: AdminPortalDeps): express.Express {
     res.json({ token: csrf.issue(identityOf(req).userId) });
   });
   registerOpenApiRoutes(admin);
-  registerServerRoutes(admin, { db: deps.db, repos: deps.repos, keyring: deps.keyring, logger: deps.logger });
+  registerServerRoutes(admin, { db: deps.db, repos: deps.repos, keyring: deps.keyring, logger: deps.logger, urlPolicy: deps.config.urlPolicy });
   registerGroupRoutes(admin, { db: deps.db, repos: deps.repos });
-  registerTenantRoutes(admin, { db: deps.db, repos: deps.repos, keyring: deps.keyring });
+  registerTenantRoutes(admin, { db: deps.db, repos: deps.repos, keyring: deps.keyring, urlPolicy: deps.config.urlPolicy });
   registerActivityRoutes(admin, { repos: deps.repos });
   if (deps.config.gatewayUrl) registerToolTesterRoutes(admin, { db: deps.db, repos: deps.repos, gatewayUrl: deps.config.gatewayUrl });
   registerUserRoutes(admin, { db: deps.db, repos: deps.repos });
@@ -79,7 +89,7 @@ export function createAdminPortalApp(deps: AdminPortalDeps): express.Express {
   registerIdpMappingRoutes(admin, { db: deps.db, repos: deps.repos });
   registerSigningKeyRoutes(admin, { db: deps.db, repos: deps.repos });
   registerRateLimitRoutes(admin, { rules: deps.repos.rateLimitRules, audit: deps.repos.audit });
-  registerBlockRoutes(admin, { blocks: deps.repos.accessBlocks, audit: deps.repos.audit });
+  registerBlockRoutes(admin, { blocks: deps.repos.accessBlocks, audit: deps.repos.audit, tenantScope: deps.repos.tenantScope });
   registerSecurityEventRoutes(admin, { events: deps.repos.securityEvents });
   app.use(admin);
   app.use((req, _res, next) => {

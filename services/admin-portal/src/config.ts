@@ -29,6 +29,15 @@ export const adminPortalEnv = z.object({
     .url()
     .optional()
     .describe('URL the admin portal reaches the gateway at, for the tool tester (e.g. http://gateway:3000); unset: no tool tester.'),
+  SERVER_URL_ALLOW_LOOPBACK: env
+    .bool(false)
+    .describe('Allow upstream server URLs and tenant endpoints on loopback (127.0.0.0/8, ::1): for local development and tests only. Link-local and cloud metadata addresses are refused always.'),
+  SERVER_URL_ALLOW_PRIVATE: env
+    .bool(true)
+    .describe('Allow upstream server URLs and tenant endpoints on private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), where enterprise MCP servers usually live.'),
+  ADMIN_SENSITIVE_WRITES_PER_MINUTE: env
+    .positiveInt(20)
+    .describe('Most credential changes (create API key, create M2M client or rotate its secret, set a tenant key) one admin may make per minute; more get 429.'),
   LOG_LEVEL: env.logLevel().describe('error, warn, info or debug.'),
 });
 

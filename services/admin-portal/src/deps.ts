@@ -1,20 +1,28 @@
 import { createKeyring, type Keyring } from '@mcpgw/crypto';
 import { createDb, createRepos, type Db, type Repos } from '@mcpgw/db';
-import { createSecurityEventRecorder, type SecurityEventRecorder } from '@mcpgw/http';
+import { createSecurityEventRecorder, type SecurityEventRecorder, type UrlPolicy } from '@mcpgw/http';
 import type { Logger } from '@mcpgw/logger';
 import { createMetricsRegistry, matchedRoute, observeHttpRequests, type Registry } from '@mcpgw/metrics';
 import type { RequestHandler } from 'express';
 import type { AdminPortalConfig } from './config.js';
 
 export interface AdminPortalDeps {
-  config: { signingSecrets: string[]; signatureMaxAgeMs: number; metricsToken?: string | undefined; gatewayUrl?: string | undefined };
+  config: {
+    signingSecrets: string[];
+    signatureMaxAgeMs: number;
+    metricsToken?: string | undefined;
+    gatewayUrl?: string | undefined;
+    /** Which addresses server URLs and tenant endpoints may point at. */
+    urlPolicy: UrlPolicy;
+    sensitiveWritesPerMinute: number;
+  };
   /** Encrypts tenant keys (and decrypts them for test connection); null without MASTER_KEYS. */
   keyring: Keyring | null;
   logger: Logger;
   db: Db;
   repos: Pick<
     Repos,
-    'servers' | 'users' | 'groups' | 'audit' | 'rateLimitRules' | 'accessBlocks' | 'securityEvents' | 'apiKeys' | 'm2mClients' | 'idpMappings' | 'signingKeys' | 'tenants' | 'access' | 'analyticsSummary'
+    'servers' | 'users' | 'groups' | 'audit' | 'tenantScope' | 'rateLimitRules' | 'accessBlocks' | 'securityEvents' | 'apiKeys' | 'm2mClients' | 'idpMappings' | 'signingKeys' | 'tenants' | 'access' | 'analyticsSummary'
   >;
   security: SecurityEventRecorder;
   /** Request metrics and the registry GET /metrics serves. */
@@ -33,6 +41,8 @@ export function buildAdminPortalDeps(config: AdminPortalConfig, logger: Logger):
       signatureMaxAgeMs: config.SIGNATURE_MAX_AGE_SECONDS * 1000,
       metricsToken: config.METRICS_TOKEN,
       gatewayUrl: config.ADMIN_PORTAL_GATEWAY_URL,
+      urlPolicy: { allowLoopback: config.SERVER_URL_ALLOW_LOOPBACK, allowPrivate: config.SERVER_URL_ALLOW_PRIVATE },
+      sensitiveWritesPerMinute: config.ADMIN_SENSITIVE_WRITES_PER_MINUTE,
     },
     keyring: config.MASTER_KEYS ? createKeyring(config.MASTER_KEYS) : null,
     logger,

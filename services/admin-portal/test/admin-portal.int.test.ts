@@ -70,7 +70,9 @@ describe('admin portal behind the gateway signature', () => {
   });
 
   it('shows admins the servers; the page escapes user text, has no inline script and a strict CSP', async () => {
-    const admin = testIdentity({ admin: true, name: '<b>Admin</b>', email: 'a"dmin<x>@example.test' });
+    // An admin the database knows as one (the portal decides global or tenant scope from it).
+    const adminGroup = await t.repos.groups.create({ name: uniqueId('Admins-'), isAdmin: true });
+    const admin = testIdentity({ admin: true, groups: [adminGroup.name], name: '<b>Admin</b>', email: 'a"dmin<x>@example.test' });
     const api = await get('/mcp-admin/api/servers', gatewayHeaders(SECRET, 'GET', '/mcp-admin/api/servers', admin));
     expect(api.status).toBe(200);
     const body = (await api.json()) as { items: { id: string; name: string }[] };

@@ -11,10 +11,12 @@ describe('admin portal API: rate-limit rules, blocks, security events, metrics',
   let t: TestDatabase;
   let deps: AdminPortalDeps;
   let server: ListeningServer;
-  const admin = testIdentity({ admin: true });
+  // An admin the database knows as one (the portal decides global or tenant scope from it).
+  const admin = testIdentity({ admin: true, groups: [uniqueId('Admins-')] });
 
   beforeAll(async () => {
     t = await createTestDatabase();
+    await t.repos.groups.create({ name: admin.groups[0]!, isAdmin: true });
     deps = buildAdminPortalDeps(readConfig({ DATABASE_URL: t.url, DB_SCHEMA: t.schema, GATEWAY_SIGNING_SECRET: SECRET, METRICS_TOKEN }), silentLogger());
     server = await listen(createAdminPortalApp(deps), { host: '127.0.0.1', port: 0 });
   });

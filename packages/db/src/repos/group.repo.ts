@@ -40,17 +40,18 @@ export function createGroupRepo(db: Queryable) {
       const { rows } = await q.query<Group>(`SELECT ${COLUMNS} FROM groups WHERE id = $1`, [id]);
       return rows[0] ?? null;
     },
-    /** Groups by name (case-insensitive substring), with member counts; `total` for paging. */
+    /** Groups by name (case-insensitive substring), of some tenants only, with member counts; `total` for paging. */
     async list(
-      filter: { query?: string; limit?: number; offset?: number } = {},
+      filter: { query?: string; tenantIds?: readonly string[]; limit?: number; offset?: number } = {},
       q: Queryable = db,
     ): Promise<{ items: (Group & { members: number })[]; total: number }> {
       const like = filter.query ? `%${filter.query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
       const { rows } = await q.query<Group & { members: number; total: number }>(
         `SELECT ${COLUMNS}, (SELECT count(*)::int FROM group_memberships m WHERE m.group_id = groups.id) AS members,
            count(*) OVER ()::int AS total
-         FROM groups WHERE ($1::text IS NULL OR lower(name) LIKE $1) ORDER BY lower(name) LIMIT $2 OFFSET $3`,
-        [like, filter.limit ?? 100, filter.offset ?? 0],
+         FROM groups WHERE ($1::text IS NULL OR lower(name) LIKE $1) AND ($4::text[] IS NULL OR tenant_id = ANY($4::text[]))
+         ORDER BY lower(name) LIMIT $2 OFFSET $3`,
+        [like, filter.limit ?? 100, filter.offset ?? 0, filter.tenantIds ?? null],
       );
       return { items: rows.map(({ total: _t, ...g }) => g), total: rows[0]?.total ?? 0 };
     },

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { userTenantSql } from './tenant-scope.repo.js';
 
 export type UserSource = 'entra' | 'openwebui' | 'local' | 'm2m';
 
@@ -73,13 +74,15 @@ export function createUserRepo(db: Queryable) {
       );
       return rows[0] ?? null;
     },
-    async list(filter: { query?: string; source?: UserSource; limit?: number; offset?: number } = {}, q: Queryable = db): Promise<User[]> {
+    /** `tenantIds`: only users of these tenants (see userTenantSql); absent: every user. */
+    async list(filter: { query?: string; source?: UserSource; tenantIds?: readonly string[]; limit?: number; offset?: number } = {}, q: Queryable = db): Promise<User[]> {
       const { rows } = await q.query<User>(
         `SELECT ${COLUMNS} FROM users
          WHERE ($1::text IS NULL OR lower(email) LIKE '%' || lower($1) || '%' OR lower(name) LIKE '%' || lower($1) || '%')
            AND ($2::text IS NULL OR source = $2)
+           AND ($5::text[] IS NULL OR ${userTenantSql('users.id')} = ANY($5::text[]))
          ORDER BY created_at, id LIMIT $3 OFFSET $4`,
-        [filter.query ?? null, filter.source ?? null, filter.limit ?? 100, filter.offset ?? 0],
+        [filter.query ?? null, filter.source ?? null, filter.limit ?? 100, filter.offset ?? 0, filter.tenantIds ?? null],
       );
       return rows;
     },

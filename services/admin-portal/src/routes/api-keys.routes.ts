@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { generateApiKey, hashApiKey, looksLikeApiKey } from '@mcpgw/crypto';
 import type { ApiKey, Db, Repos } from '@mcpgw/db';
 import { AppError } from '@mcpgw/http';
+import { mustCoverUser, mustManageUser } from '../domain/admin-scope.js';
+import { scopeOf } from '../middleware/require-admin.middleware.js';
 import { auditedChange, SERVER_LIST } from './identity-admin.js';
 import { parseInput, UUID } from './traffic-input.js';
 
@@ -40,7 +42,7 @@ export function keyView(k: ApiKey) {
  * prefix are stored; optional TTL in days; optional server lists that narrow the user's access),
  * list without the key, revoke by id or by the key itself. Audited in the same transaction.
  */
-export function registerApiKeyRoutes(router: Router, deps: { db: Pick<Db, 'withTransaction'>; repos: Pick<Repos, 'users' | 'apiKeys'> }): void {
+export function registerApiKeyRoutes(router: Router, deps: { db: Pick<Db, 'withTransaction'>; repos: Pick<Repos, 'users' | 'apiKeys' | 'tenantScope'> }): void {
   const json = express.json({ limit: '16kb' });
 
   router.post('/mcp-admin/api/users/:id/keys', json, async (req, res) => {
@@ -49,6 +51,7 @@ export function registerApiKeyRoutes(router: Router, deps: { db: Pick<Db, 'withT
     const generated = generateApiKey();
     const expiresAt = input.ttl_days ? new Date(Date.now() + input.ttl_days * 86_400_000) : null;
     const key = await auditedChange(deps.db, req, async (repos) => {
+      await mustManageUser(scopeOf(req), repos.tenantScope, userId);
       const user = await repos.users.findById(userId);
       if (!user) throw new AppError('NOT_FOUND', 'No such user');
       const created = await repos.apiKeys.create({
@@ -67,6 +70,7 @@ export function registerApiKeyRoutes(router: Router, deps: { db: Pick<Db, 'withT
 
   router.get('/mcp-admin/api/users/:id/keys', async (req, res) => {
     const userId = parseInput(UUID, req.params.id);
+    await mustCoverUser(scopeOf(req), deps.repos.tenantScope, userId);
     if (!(await deps.repos.users.findById(userId))) throw new AppError('NOT_FOUND', 'No such user');
     res.json({ items: (await deps.repos.apiKeys.listForUser(userId)).map(keyView) });
   });
@@ -76,6 +80,7 @@ export function registerApiKeyRoutes(router: Router, deps: { db: Pick<Db, 'withT
     await auditedChange(deps.db, req, async (repos) => {
       const before = await repos.apiKeys.findById(id);
       if (!before) throw new AppError('NOT_FOUND', 'No such key');
+      await mustManageUser(scopeOf(req), repos.tenantScope, before.userId, 'No such key');
       await repos.apiKeys.revoke(id);
       return { result: null, audit: before.revokedAt ? null : { action: 'api-key.revoke', targetType: 'api-key', targetId: id, before: keyView(before) } };
     });
@@ -88,6 +93,7 @@ export function registerApiKeyRoutes(router: Router, deps: { db: Pick<Db, 'withT
     const key = await auditedChange(deps.db, req, async (repos) => {
       const before = await repos.apiKeys.findByHash(hashApiKey(apiKey));
       if (!before) throw new AppError('NOT_FOUND', 'No such key');
+      await mustManageUser(scopeOf(req), repos.tenantScope, before.userId, 'No such key');
       await repos.apiKeys.revoke(before.id);
       return { result: before, audit: before.revokedAt ? null : { action: 'api-key.revoke', targetType: 'api-key', targetId: before.id, before: keyView(before) } };
     });

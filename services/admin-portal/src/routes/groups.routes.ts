@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { Db, Group, Repos } from '@mcpgw/db';
 import { AppError } from '@mcpgw/http';
 import { GROUP_NAME, GroupDefinition, parseMembershipCsv, TOOL_LIST } from '../domain/group-definition.js';
+import { coversTenant, coversUser, isGlobal, mustBeGlobal, mustCoverTenant, tenantFilter, type AdminScope } from '../domain/admin-scope.js';
+import { scopeOf } from '../middleware/require-admin.middleware.js';
 import { auditedChange, SERVER_ID } from './identity-admin.js';
 import { conflictOrMissing, parseInput, UUID } from './traffic-input.js';
 
@@ -25,10 +27,24 @@ const BulkCsv = z.object({ csv: z.string().min(1, 'is empty').max(2_000_000), re
 
 export const groupView = (g: Group) => ({ id: g.id, name: g.name, description: g.description, tenant: g.tenantId, admin: g.isAdmin });
 
-async function groupOr404(repos: Pick<Repos, 'groups'>, id: string): Promise<Group> {
+/** The group, if the admin's scope covers it: another tenant's group is as missing as a missing one. */
+async function groupOr404(repos: Pick<Repos, 'groups'>, id: string, scope: AdminScope): Promise<Group> {
   const g = await repos.groups.findById(id);
-  if (!g) throw new AppError('NOT_FOUND', 'No such group');
+  if (!g || !coversTenant(scope, g.tenantId)) throw new AppError('NOT_FOUND', 'No such group');
   return g;
+}
+
+/**
+ * The tenant a group is created in or moved to. A tenant admin's groups stay in its tenants: no
+ * tenant given means its (first) tenant, null (a global group) is refused, another tenant is as
+ * unknown as a missing one.
+ */
+function groupTenant(scope: AdminScope, wanted: string | null | undefined): string | null | undefined {
+  if (isGlobal(scope)) return wanted;
+  if (wanted === undefined) return scope.tenants[0];
+  if (wanted === null) throw new AppError('BAD_REQUEST', "Invalid input: tenant: a tenant admin's groups belong to its tenant");
+  mustCoverTenant(scope, wanted, 'No such tenant');
+  return wanted;
 }
 
 async function definitionOf(repos: Pick<Repos, 'access' | 'idpMappings'>, g: Group): Promise<GroupDefinition> {
@@ -47,20 +63,25 @@ async function definitionOf(repos: Pick<Repos, 'access' | 'idpMappings'>, g: Gro
  * members one by one and in bulk (CSV "email,group"), grants of servers with every tool or chosen
  * tools, and import/export in the registry guide's group JSON. Every write is one audited transaction.
  */
-export function registerGroupRoutes(router: Router, deps: { db: Pick<Db, 'withTransaction'>; repos: Pick<Repos, 'groups' | 'access' | 'idpMappings'> }): void {
+export function registerGroupRoutes(router: Router, deps: { db: Pick<Db, 'withTransaction'>; repos: Pick<Repos, 'groups' | 'access' | 'idpMappings' | 'tenantScope'> }): void {
   const json = express.json({ limit: '2mb' });
 
   router.get('/mcp-admin/api/groups', async (req, res) => {
     const q = parseInput(Page, req.query);
-    const { items, total } = await deps.repos.groups.list({ limit: q.limit, offset: q.offset, ...(q.query ? { query: q.query } : {}) });
+    const tenants = tenantFilter(scopeOf(req));
+    const { items, total } = await deps.repos.groups.list({ limit: q.limit, offset: q.offset, ...(q.query ? { query: q.query } : {}), ...(tenants ? { tenantIds: tenants } : {}) });
     res.json({ items: items.map((g) => ({ ...groupView(g), members: g.members })), total, limit: q.limit, offset: q.offset });
   });
 
   router.post('/mcp-admin/api/groups', json, async (req, res) => {
     const input = parseInput(NewGroup, req.body);
+    const scope = scopeOf(req);
+    // Mapping identity-provider groups decides who lands in a group: a deployment-wide setting.
+    if (input.entraGroupIds?.length) mustBeGlobal(scope, 'Mapping Entra groups');
+    const tenantId = groupTenant(scope, input.tenant);
     const group = await auditedChange(deps.db, req, async (repos) => {
       const created = await repos.groups
-        .create({ name: input.name, description: input.description ?? '', tenantId: input.tenant ?? null, isAdmin: input.admin ?? false })
+        .create({ name: input.name, description: input.description ?? '', tenantId: tenantId ?? null, isAdmin: input.admin ?? false })
         .catch((err: unknown) => conflictOrMissing(err, 'A group with this name'));
       for (const value of input.entraGroupIds ?? []) await repos.idpMappings.create({ claim: 'groups', value, groupId: created.id });
       return { result: created, audit: { action: 'group.create', targetType: 'group', targetId: created.id, after: { ...groupView(created), entraGroupIds: input.entraGroupIds ?? [] } } };
@@ -70,12 +91,17 @@ export function registerGroupRoutes(router: Router, deps: { db: Pick<Db, 'withTr
 
   router.post('/mcp-admin/api/groups/import', json, async (req, res) => {
     const def = parseInput(GroupDefinition, req.body);
+    const scope = scopeOf(req);
+    if (def.group_mappings?.length) mustBeGlobal(scope, 'Mapping Entra groups');
     const result = await auditedChange(deps.db, req, async (repos) => {
       const existing = await repos.groups.findByName(def.scope_name);
+      // Names are unique across tenants: another tenant's group of this name is a conflict, not a target.
+      if (existing && !coversTenant(scope, existing.tenantId)) throw new AppError('CONFLICT', 'A group with this name already exists');
+      const tenantId = existing && def.tenant === undefined ? undefined : groupTenant(scope, def.tenant);
       const before = existing ? await definitionOf(repos, existing) : undefined;
       const group = existing
-        ? (await repos.groups.update(existing.id, { description: def.description, ...(def.tenant !== undefined ? { tenantId: def.tenant } : {}) }))!
-        : await repos.groups.create({ name: def.scope_name, description: def.description, tenantId: def.tenant ?? null });
+        ? (await repos.groups.update(existing.id, { description: def.description, ...(tenantId !== undefined ? { tenantId } : {}) }))!
+        : await repos.groups.create({ name: def.scope_name, description: def.description, tenantId: tenantId ?? null });
       for (const old of await repos.access.grantsForGroup(group.id)) await repos.access.removeGrant(group.id, old.serverId);
       for (const s of def.servers) {
         if (!(await repos.servers.findById(s.server_name))) throw new AppError('BAD_REQUEST', `Invalid input: servers: no such server: ${s.server_name}`);
@@ -90,13 +116,13 @@ export function registerGroupRoutes(router: Router, deps: { db: Pick<Db, 'withTr
   });
 
   router.get('/mcp-admin/api/groups/:id', async (req, res) => {
-    const g = await groupOr404(deps.repos, parseInput(UUID, req.params.id));
+    const g = await groupOr404(deps.repos, parseInput(UUID, req.params.id), scopeOf(req));
     const [grants, mappings] = await Promise.all([deps.repos.access.grantsForGroup(g.id), deps.repos.idpMappings.list()]);
     res.json({ ...groupView(g), grants, idpMappings: mappings.filter((m) => m.groupId === g.id) });
   });
 
   router.get('/mcp-admin/api/groups/:id/export', async (req, res) => {
-    const g = await groupOr404(deps.repos, parseInput(UUID, req.params.id));
+    const g = await groupOr404(deps.repos, parseInput(UUID, req.params.id), scopeOf(req));
     res.setHeader('content-disposition', `attachment; filename="${g.name.replace(/[^A-Za-z0-9._-]/g, '_')}.json"`);
     res.json(await definitionOf(deps.repos, g));
   });
@@ -104,10 +130,12 @@ export function registerGroupRoutes(router: Router, deps: { db: Pick<Db, 'withTr
   router.patch('/mcp-admin/api/groups/:id', json, async (req, res) => {
     const id = parseInput(UUID, req.params.id);
     const change = parseInput(GroupChange, req.body);
+    const scope = scopeOf(req);
+    const tenantId = change.tenant === undefined ? undefined : groupTenant(scope, change.tenant);
     const after = await auditedChange(deps.db, req, async (repos) => {
-      const before = await groupOr404(repos, id);
+      const before = await groupOr404(repos, id, scope);
       const updated = (await repos.groups
-        .update(id, { ...(change.name ? { name: change.name } : {}), ...(change.description !== undefined ? { description: change.description } : {}), ...(change.tenant !== undefined ? { tenantId: change.tenant } : {}), ...(change.admin !== undefined ? { isAdmin: change.admin } : {}) })
+        .update(id, { ...(change.name ? { name: change.name } : {}), ...(change.description !== undefined ? { description: change.description } : {}), ...(tenantId !== undefined ? { tenantId } : {}), ...(change.admin !== undefined ? { isAdmin: change.admin } : {}) })
         .catch((err: unknown) => conflictOrMissing(err, 'A group with this name')))!;
       return { result: updated, audit: { action: 'group.update', targetType: 'group', targetId: id, before: groupView(before), after: groupView(updated) } };
     });
@@ -117,7 +145,7 @@ export function registerGroupRoutes(router: Router, deps: { db: Pick<Db, 'withTr
   router.delete('/mcp-admin/api/groups/:id', async (req, res) => {
     const id = parseInput(UUID, req.params.id);
     await auditedChange(deps.db, req, async (repos) => {
-      const before = await groupOr404(repos, id);
+      const before = await groupOr404(repos, id, scopeOf(req));
       const definition = await definitionOf(repos, before);
       await repos.groups.remove(id);
       return { result: null, audit: { action: 'group.delete', targetType: 'group', targetId: id, before: { ...groupView(before), definition } } };
@@ -128,17 +156,19 @@ export function registerGroupRoutes(router: Router, deps: { db: Pick<Db, 'withTr
   router.get('/mcp-admin/api/groups/:id/members', async (req, res) => {
     const id = parseInput(UUID, req.params.id);
     const q = parseInput(Page.omit({ query: true }), req.query);
-    await groupOr404(deps.repos, id);
+    await groupOr404(deps.repos, id, scopeOf(req));
     res.json({ ...(await deps.repos.groups.listMembers(id, q)), limit: q.limit, offset: q.offset });
   });
 
   router.post('/mcp-admin/api/groups/:id/members', json, async (req, res) => {
     const id = parseInput(UUID, req.params.id);
     const m = parseInput(Member, req.body);
+    const scope = scopeOf(req);
     const user = await auditedChange(deps.db, req, async (repos) => {
-      const g = await groupOr404(repos, id);
+      const g = await groupOr404(repos, id, scope);
       const u = m.userId ? await repos.users.findById(m.userId) : await repos.users.findByEmail(m.email!);
-      if (!u) throw new AppError('BAD_REQUEST', `Invalid input: ${m.userId ? 'userId' : 'email'}: no such user`);
+      // Another tenant's user is reported exactly like a missing one.
+      if (!u || !(await coversUser(scope, repos.tenantScope, u.id))) throw new AppError('BAD_REQUEST', `Invalid input: ${m.userId ? 'userId' : 'email'}: no such user`);
       await repos.groups.addMember(g.id, u.id);
       return { result: u, audit: { action: 'group.member-add', targetType: 'group', targetId: g.id, after: { userId: u.id, email: u.email } } };
     });
@@ -149,7 +179,7 @@ export function registerGroupRoutes(router: Router, deps: { db: Pick<Db, 'withTr
     const id = parseInput(UUID, req.params.id);
     const userId = parseInput(UUID, req.params.userId);
     await auditedChange(deps.db, req, async (repos) => {
-      const g = await groupOr404(repos, id);
+      const g = await groupOr404(repos, id, scopeOf(req));
       await repos.groups.removeMember(g.id, userId);
       return { result: null, audit: { action: 'group.member-remove', targetType: 'group', targetId: g.id, before: { userId } } };
     });
@@ -161,13 +191,15 @@ export function registerGroupRoutes(router: Router, deps: { db: Pick<Db, 'withTr
     const input = parseInput(BulkCsv, req.body);
     const { rows, problems } = parseMembershipCsv(input.csv);
     if (problems.length > 0) throw new AppError('BAD_REQUEST', `Invalid input: csv: ${problems.slice(0, 20).join('; ')}`, { extra: { problems } });
+    const scope = scopeOf(req);
     const count = await auditedChange(deps.db, req, async (repos) => {
       const missing: string[] = [];
       const pairs: { groupId: string; userId: string; email: string; group: string }[] = [];
       for (const r of rows) {
-        const [g, u] = await Promise.all([repos.groups.findByName(r.group), repos.users.findByEmail(r.email)]);
+        const [found, u] = await Promise.all([repos.groups.findByName(r.group), repos.users.findByEmail(r.email)]);
+        const g = found && coversTenant(scope, found.tenantId) ? found : null;
         if (!g) missing.push(`line ${r.line}: no such group ${r.group}`);
-        if (!u) missing.push(`line ${r.line}: no such user ${r.email}`);
+        if (!u || !(await coversUser(scope, repos.tenantScope, u.id))) missing.push(`line ${r.line}: no such user ${r.email}`);
         if (g && u) pairs.push({ groupId: g.id, userId: u.id, email: u.email, group: g.name });
       }
       if (missing.length > 0) throw new AppError('BAD_REQUEST', `Invalid input: csv: ${missing.slice(0, 20).join('; ')}`, { extra: { problems: missing } });
@@ -185,7 +217,7 @@ export function registerGroupRoutes(router: Router, deps: { db: Pick<Db, 'withTr
     const serverId = parseInput(SERVER_ID, req.params.serverId);
     const { tools } = parseInput(Grant, req.body);
     await auditedChange(deps.db, req, async (repos) => {
-      const g = await groupOr404(repos, id);
+      const g = await groupOr404(repos, id, scopeOf(req));
       if (!(await repos.servers.findById(serverId))) throw new AppError('NOT_FOUND', 'No such server');
       const before = (await repos.access.grantsForGroup(g.id)).find((a) => a.serverId === serverId);
       await repos.access.setGrant(g.id, serverId, tools);
@@ -198,7 +230,7 @@ export function registerGroupRoutes(router: Router, deps: { db: Pick<Db, 'withTr
     const id = parseInput(UUID, req.params.id);
     const serverId = parseInput(SERVER_ID, req.params.serverId);
     await auditedChange(deps.db, req, async (repos) => {
-      const g = await groupOr404(repos, id);
+      const g = await groupOr404(repos, id, scopeOf(req));
       const before = (await repos.access.grantsForGroup(g.id)).find((a) => a.serverId === serverId);
       if (!before) throw new AppError('NOT_FOUND', 'This group has no grant for this server');
       await repos.access.removeGrant(g.id, serverId);

@@ -24,15 +24,3 @@ export async function auditedChange<T>(
     return result;
   });
 }
-
-/** Group names to group ids; 400 naming the groups that do not exist. */
-export async function groupIdsByName(repos: Pick<Repos, 'groups'>, names: readonly string[]): Promise<{ ids: string[]; missing: string[] }> {
-  const ids: string[] = [];
-  const missing: string[] = [];
-  for (const name of names) {
-    const group = await repos.groups.findByName(name);
-    if (group) ids.push(group.id);
-    else missing.push(name);
-  }
-  return { ids, missing };
-}

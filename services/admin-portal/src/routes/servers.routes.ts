@@ -2,7 +2,8 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { Keyring } from '@mcpgw/crypto';
 import type { Db, Repos, Server } from '@mcpgw/db';
-import { AppError } from '@mcpgw/http';
+import { AppError, type UrlPolicy } from '@mcpgw/http';
+import { refuseDeniedUrl } from './url-checks.js';
 import type { Logger } from '@mcpgw/logger';
 import { probeUpstream, type ProbeResult } from '@mcpgw/mcp-proxy';
 import { auditedChange, SERVER_ID } from './identity-admin.js';
@@ -51,13 +52,18 @@ interface HealthNote { ok: boolean; checkedAt: string; error: string | null; too
  */
 export function registerServerRoutes(
   router: Router,
-  deps: { db: Pick<Db, 'withTransaction'>; repos: Pick<Repos, 'servers' | 'tenants'>; keyring: Keyring | null; logger: Logger },
+  deps: { db: Pick<Db, 'withTransaction'>; repos: Pick<Repos, 'servers' | 'tenants'>; keyring: Keyring | null; logger: Logger; urlPolicy: UrlPolicy },
 ): void {
   const json = express.json({ limit: '64kb' });
   const health = new Map<string, HealthNote>();
   const noKeys: Pick<Keyring, 'decrypt'> = { decrypt: () => { throw new Error('MASTER_KEYS is not set in the admin portal'); } };
 
   const probe = async (s: Server, tenant: string | null): Promise<ProbeResult> => {
+    // Checked again at connect time: the name may resolve elsewhere now than at registration.
+    if (s.transport !== 'stdio') {
+      const endpoint = tenant ? await deps.repos.tenants.findEndpoint(tenant, s.id) : null;
+      await refuseDeniedUrl(endpoint ?? s.url, deps.urlPolicy, endpoint ? 'tenant endpoint' : 'url');
+    }
     const result = await probeUpstream(s, tenant, { tenants: deps.repos.tenants, keyring: deps.keyring ?? noKeys, logger: deps.logger });
     health.set(s.id, { ok: result.ok, checkedAt: new Date().toISOString(), error: result.ok ? null : result.error, tools: result.ok ? result.tools.length : null, latencyMs: result.latencyMs });
     return result;
@@ -74,6 +80,7 @@ export function registerServerRoutes(
 
   router.post('/mcp-admin/api/servers', json, async (req, res) => {
     const input = parseInput(NewServer, req.body);
+    if (input.url) await refuseDeniedUrl(input.url, deps.urlPolicy, 'url');
     const created = await auditedChange(deps.db, req, async (repos) => {
       const s = await repos.servers.create(input).catch((err: unknown) => conflictOrMissing(err, 'A server with this id'));
       return { result: s, audit: { action: 'server.create', targetType: 'server', targetId: s.id, after: serverView(s) } };
@@ -89,6 +96,7 @@ export function registerServerRoutes(
   router.patch('/mcp-admin/api/servers/:id', json, async (req, res) => {
     const id = parseInput(SERVER_ID, req.params.id);
     const change = parseInput(ServerChange, req.body);
+    if (change.url) await refuseDeniedUrl(change.url, deps.urlPolicy, 'url');
     const after = await auditedChange(deps.db, req, async (repos) => {
       const before = await repos.servers.findById(id);
       if (!before) throw new AppError('NOT_FOUND', 'No such server');

@@ -2,7 +2,10 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { Keyring } from '@mcpgw/crypto';
 import type { Db, Repos } from '@mcpgw/db';
-import { AppError } from '@mcpgw/http';
+import { AppError, type UrlPolicy } from '@mcpgw/http';
+import { coversTenant, mustCoverTenant } from '../domain/admin-scope.js';
+import { scopeOf } from '../middleware/require-admin.middleware.js';
+import { refuseDeniedUrl } from './url-checks.js';
 import { tenantKeyAad } from '@mcpgw/mcp-proxy';
 import { auditedChange, SERVER_ID } from './identity-admin.js';
 import { conflictOrMissing, parseInput } from './traffic-input.js';
@@ -19,9 +22,14 @@ const filterOf = (f: z.infer<typeof Filter>) => ({ ...(f.tenant ? { tenantId: f.
  * characters and the update time; stored encrypted with MASTER_KEYS, bound to tenant and server)
  * and their tenant endpoints (dynamic routing). Audits never hold a key: only its last 4.
  */
-export function registerTenantRoutes(router: Router, deps: { db: Pick<Db, 'withTransaction'>; repos: Pick<Repos, 'tenants'>; keyring: Keyring | null }): void {
+export function registerTenantRoutes(router: Router, deps: { db: Pick<Db, 'withTransaction'>; repos: Pick<Repos, 'tenants'>; keyring: Keyring | null; urlPolicy: UrlPolicy }): void {
   const json = express.json({ limit: '16kb' });
-  const params = (p: Record<string, string | undefined>) => ({ tenant: parseInput(TENANT, p.tenant), server: parseInput(SERVER_ID, p.server) });
+  /** The tenant and server of the path; another tenant's is as unknown to a tenant admin as a missing one. */
+  const params = (req: express.Request) => {
+    const tenant = parseInput(TENANT, req.params.tenant);
+    mustCoverTenant(scopeOf(req), tenant, 'No such tenant');
+    return { tenant, server: parseInput(SERVER_ID, req.params.server) };
+  };
   const mustExist = async (repos: Pick<Repos, 'tenants' | 'servers'>, tenant: string, server: string) => {
     if (!(await repos.tenants.findById(tenant))) throw new AppError('NOT_FOUND', 'No such tenant');
     if (!(await repos.servers.findById(server))) throw new AppError('NOT_FOUND', 'No such server');
@@ -42,11 +50,12 @@ export function registerTenantRoutes(router: Router, deps: { db: Pick<Db, 'withT
 
   router.get('/mcp-admin/api/tenant-keys', async (req, res) => {
     const f = parseInput(Filter, req.query);
-    res.json({ items: (await deps.repos.tenants.listKeys(filterOf(f))).map((k) => ({ tenant: k.tenantId, server: k.serverId, last4: k.last4, updatedAt: k.updatedAt })) });
+    const scope = scopeOf(req);
+    res.json({ items: (await deps.repos.tenants.listKeys(filterOf(f))).filter((k) => coversTenant(scope, k.tenantId)).map((k) => ({ tenant: k.tenantId, server: k.serverId, last4: k.last4, updatedAt: k.updatedAt })) });
   });
 
   router.put('/mcp-admin/api/tenant-keys/:tenant/:server', json, async (req, res) => {
-    const { tenant, server } = params(req.params);
+    const { tenant, server } = params(req);
     const { key } = parseInput(KeyBody, req.body);
     if (!deps.keyring) throw new AppError('BAD_REQUEST', 'Tenant keys cannot be stored: MASTER_KEYS is not set in the admin portal');
     const keyring = deps.keyring;
@@ -65,7 +74,7 @@ export function registerTenantRoutes(router: Router, deps: { db: Pick<Db, 'withT
   });
 
   router.delete('/mcp-admin/api/tenant-keys/:tenant/:server', async (req, res) => {
-    const { tenant, server } = params(req.params);
+    const { tenant, server } = params(req);
     await auditedChange(deps.db, req, async (repos) => {
       const before = await repos.tenants.findKey(tenant, server);
       if (!before) throw new AppError('NOT_FOUND', 'No key is stored for this tenant and server');
@@ -77,12 +86,14 @@ export function registerTenantRoutes(router: Router, deps: { db: Pick<Db, 'withT
 
   router.get('/mcp-admin/api/tenant-endpoints', async (req, res) => {
     const f = parseInput(Filter, req.query);
-    res.json({ items: (await deps.repos.tenants.listEndpoints(filterOf(f))).map((e) => ({ tenant: e.tenantId, server: e.serverId, url: e.url, updatedAt: e.updatedAt })) });
+    const scope = scopeOf(req);
+    res.json({ items: (await deps.repos.tenants.listEndpoints(filterOf(f))).filter((e) => coversTenant(scope, e.tenantId)).map((e) => ({ tenant: e.tenantId, server: e.serverId, url: e.url, updatedAt: e.updatedAt })) });
   });
 
   router.put('/mcp-admin/api/tenant-endpoints/:tenant/:server', json, async (req, res) => {
-    const { tenant, server } = params(req.params);
+    const { tenant, server } = params(req);
     const { url } = parseInput(EndpointBody, req.body);
+    await refuseDeniedUrl(url, deps.urlPolicy, 'url');
     await auditedChange(deps.db, req, async (repos) => {
       await mustExist(repos, tenant, server);
       const before = await repos.tenants.findEndpoint(tenant, server);
@@ -93,7 +104,7 @@ export function registerTenantRoutes(router: Router, deps: { db: Pick<Db, 'withT
   });
 
   router.delete('/mcp-admin/api/tenant-endpoints/:tenant/:server', async (req, res) => {
-    const { tenant, server } = params(req.params);
+    const { tenant, server } = params(req);
     await auditedChange(deps.db, req, async (repos) => {
       const before = await repos.tenants.findEndpoint(tenant, server);
       if (!before) throw new AppError('NOT_FOUND', 'This tenant has no tenant endpoint for this server');

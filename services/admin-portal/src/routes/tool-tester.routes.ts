@@ -5,6 +5,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { generateApiKey } from '@mcpgw/crypto';
 import type { Db, Repos } from '@mcpgw/db';
 import { AppError, identityOf } from '@mcpgw/http';
+import { mustManageUser } from '../domain/admin-scope.js';
+import { scopeOf } from '../middleware/require-admin.middleware.js';
 import { auditedChange, SERVER_ID } from './identity-admin.js';
 import { parseInput, UUID } from './traffic-input.js';
 
@@ -35,6 +37,12 @@ export function registerToolTesterRoutes(router: Router, deps: { db: Pick<Db, 'w
     const { key, email } = await auditedChange(deps.db, req, async (repos) => {
       const user = await repos.users.findById(userId);
       if (!user) throw new AppError('BAD_REQUEST', 'Invalid input: asUser: no such user');
+      // Calling as someone else: a tenant admin only as its tenant's users (another's: as if missing).
+      if (input.asUser) {
+        await mustManageUser(scopeOf(req), repos.tenantScope, userId).catch((err: AppError) => {
+          throw err.code === 'NOT_FOUND' ? new AppError('BAD_REQUEST', 'Invalid input: asUser: no such user') : err;
+        });
+      }
       if (!(await repos.servers.findById(input.server))) throw new AppError('NOT_FOUND', 'No such server');
       const created = await repos.apiKeys.create({
         userId,

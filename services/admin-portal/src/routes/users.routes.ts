@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { hashPassword } from '@mcpgw/crypto';
 import type { Db, Repos, User } from '@mcpgw/db';
 import { AppError } from '@mcpgw/http';
-import { auditedChange, groupIdsByName, SERVER_LIST } from './identity-admin.js';
+import { coversTenant, isGlobal, mustBeGlobal, mustCoverUser, mustManageUser, tenantFilter } from '../domain/admin-scope.js';
+import { scopeOf } from '../middleware/require-admin.middleware.js';
+import { auditedChange, SERVER_LIST } from './identity-admin.js';
 import { conflictOrMissing, parseInput, UUID } from './traffic-input.js';
 
 const NewUser = z
@@ -72,25 +74,32 @@ export function userView(u: User) {
  * the per-user server lists (PUT …/mcp-access; block wins, keys can only narrow). Every write is
  * audited in its own transaction.
  */
-export function registerUserRoutes(router: Router, deps: { db: Pick<Db, 'withTransaction'>; repos: Pick<Repos, 'users' | 'groups' | 'apiKeys'> }): void {
+export function registerUserRoutes(router: Router, deps: { db: Pick<Db, 'withTransaction'>; repos: Pick<Repos, 'users' | 'groups' | 'apiKeys' | 'tenantScope'> }): void {
   const json = express.json({ limit: '16kb' });
 
   router.get('/mcp-admin/api/users', async (req, res) => {
     const q = parseInput(ListQuery, req.query);
-    const users = await deps.repos.users.list({ limit: q.limit, offset: q.offset, ...(q.query ? { query: q.query } : {}), ...(q.source ? { source: q.source } : {}) });
+    const tenants = tenantFilter(scopeOf(req));
+    const users = await deps.repos.users.list({ limit: q.limit, offset: q.offset, ...(q.query ? { query: q.query } : {}), ...(q.source ? { source: q.source } : {}), ...(tenants ? { tenantIds: tenants } : {}) });
     res.json({ items: users.map(userView), limit: q.limit, offset: q.offset });
   });
 
   router.post('/mcp-admin/api/users', json, async (req, res) => {
     const input = parseInput(NewUser, req.body);
+    const scope = scopeOf(req);
+    if (input.admin !== undefined) mustBeGlobal(scope, 'Making an admin');
     const passwordHash = input.password ? await hashPassword(input.password) : null;
     const user = await auditedChange(deps.db, req, async (repos) => {
-      const { ids, missing } = await groupIdsByName(repos, input.groups ?? []);
+      const groups = await Promise.all((input.groups ?? []).map(async (name) => ({ name, group: await repos.groups.findByName(name) })));
+      // Another tenant's group is reported exactly like a missing one.
+      const missing = groups.filter((g) => !g.group || !coversTenant(scope, g.group.tenantId)).map((g) => g.name);
       if (missing.length > 0) throw new AppError('BAD_REQUEST', `No such group: ${missing.join(', ')}`);
+      // A tenant admin's users belong to its tenant (the first group's, else its first tenant).
+      const tenantId = isGlobal(scope) ? null : (groups[0]?.group?.tenantId ?? scope.tenants[0]!);
       const created = await repos.users
-        .create({ email: input.email, name: input.name ?? '', description: input.description ?? '', source: 'local', isAdmin: input.admin ?? false })
+        .create({ email: input.email, name: input.name ?? '', description: input.description ?? '', source: 'local', isAdmin: input.admin ?? false, tenantId })
         .catch((err: unknown) => conflictOrMissing(err, 'A local account with this email'));
-      for (const id of ids) await repos.groups.addMember(id, created.id);
+      for (const g of groups) await repos.groups.addMember(g.group!.id, created.id);
       if (passwordHash) await repos.localCredentials.setPassword(created.id, passwordHash);
       return {
         result: created,
@@ -102,6 +111,7 @@ export function registerUserRoutes(router: Router, deps: { db: Pick<Db, 'withTra
 
   router.get('/mcp-admin/api/users/:id', async (req, res) => {
     const id = parseInput(UUID, req.params.id);
+    await mustCoverUser(scopeOf(req), deps.repos.tenantScope, id);
     const user = await deps.repos.users.findById(id);
     if (!user) throw new AppError('NOT_FOUND', 'No such user');
     const [groups, keys] = await Promise.all([deps.repos.groups.listForUser(id), deps.repos.apiKeys.listForUser(id)]);
@@ -111,7 +121,10 @@ export function registerUserRoutes(router: Router, deps: { db: Pick<Db, 'withTra
   router.patch('/mcp-admin/api/users/:id', json, async (req, res) => {
     const id = parseInput(UUID, req.params.id);
     const change = parseInput(UserChange, req.body);
+    const scope = scopeOf(req);
+    if (change.admin !== undefined) mustBeGlobal(scope, 'Making or unmaking an admin');
     const after = await auditedChange(deps.db, req, async (repos) => {
+      await mustManageUser(scope, repos.tenantScope, id);
       const before = await repos.users.findById(id);
       if (!before) throw new AppError('NOT_FOUND', 'No such user');
       const { admin, ...rest } = change;
@@ -126,6 +139,7 @@ export function registerUserRoutes(router: Router, deps: { db: Pick<Db, 'withTra
   router.delete('/mcp-admin/api/users/:id', async (req, res) => {
     const id = parseInput(UUID, req.params.id);
     await auditedChange(deps.db, req, async (repos) => {
+      await mustManageUser(scopeOf(req), repos.tenantScope, id);
       const before = await repos.users.findById(id);
       if (!before || !(await repos.users.remove(id))) throw new AppError('NOT_FOUND', 'No such user');
       return { result: null, audit: { action: 'user.delete', targetType: 'user', targetId: id, before: userView(before) } };
@@ -137,6 +151,7 @@ export function registerUserRoutes(router: Router, deps: { db: Pick<Db, 'withTra
     const id = parseInput(UUID, req.params.id);
     const lists = parseInput(McpAccess, req.body);
     const after = await auditedChange(deps.db, req, async (repos) => {
+      await mustManageUser(scopeOf(req), repos.tenantScope, id);
       const before = await repos.users.findById(id);
       if (!before) throw new AppError('NOT_FOUND', 'No such user');
       const updated = (await repos.users.update(id, { allowServers: lists.allowServers, blockServers: lists.blockServers }))!;
@@ -159,6 +174,7 @@ export function registerUserRoutes(router: Router, deps: { db: Pick<Db, 'withTra
     const { password } = parseInput(Password, req.body);
     const hash = await hashPassword(password);
     await auditedChange(deps.db, req, async (repos) => {
+      await mustManageUser(scopeOf(req), repos.tenantScope, id);
       const user = await repos.users.findById(id);
       if (!user) throw new AppError('NOT_FOUND', 'No such user');
       if (user.source !== 'local') throw new AppError('BAD_REQUEST', 'Only local accounts have a password');
