@@ -120,6 +120,7 @@ describe.skipIf(!sparePostgresAvailable())('gateway and admin portal across Post
     let rssPeak = rssBefore;
     const kinds: ('apikey' | 'entra')[] = [];
     let recovery: Promise<void> = Promise.resolve();
+    let liveness = 0;
     const samples = await openLoop(
       100,
       20_000,
@@ -137,6 +138,9 @@ describe.skipIf(!sparePostgresAvailable())('gateway and admin portal across Post
             during.entraKnownUserNewToken = await probe(async () => call(gw, await idp.sign({ ...entraClaims, uti: 'new-token' })));
             during.passwordLogin = await probe(login);
             during.adminApi = await probe(adminApi);
+            // Not ready (the database decides readiness), but alive: /gateway/health stays 200.
+            during.readiness = await probe(() => fetch(`${gw.url}/gateway/ready`));
+            liveness = (await fetch(`${gw.url}/gateway/health`)).status;
             rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
           },
         },
@@ -176,6 +180,7 @@ describe.skipIf(!sparePostgresAvailable())('gateway and admin portal across Post
       requests: samples.length,
       lostByAuthType: { apikeyCached: lostBy('apikey'), entraCachedIdentity: lostBy('entra') },
       duringOutage: during,
+      livenessDuringOutage: liveness,
       afterRestart: after,
       recoveryMs: Math.round(marks.firstUncachedOkAt - marks.startedAt),
       outageMs: Math.round(marks.startedAt - marks.stoppedAt),
@@ -200,6 +205,7 @@ describe.skipIf(!sparePostgresAvailable())('gateway and admin portal across Post
       expect(r.ms).toBeLessThan(2_000); // a fast refusal, not a hang (the pool's connect timeout is 5 s)
     }
     expect(during.adminApi!.type).toBe('application/problem+json');
+    expect(liveness).toBe(200);
     expect(during.uncachedApiKey!.type).toBe('application/json'); // JSON-RPC on /mcp
     expect(marks.firstUncachedOkAt).toBeGreaterThan(0);
     expect(after).toMatchObject({ adminApi: { status: 200 }, passwordLogin: { status: 200 }, uncachedApiKey: { status: 200 } });

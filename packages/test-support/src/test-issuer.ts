@@ -1,6 +1,6 @@
 import { createHmac, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SignJWT, UnsecuredJWT, exportJWK, type JWTPayload } from 'jose';
 
 interface IssuerKey {
@@ -40,6 +40,8 @@ export interface TestIssuer {
   rotate(options?: { dropOld?: boolean }): void;
   /** Makes the JWKS endpoint answer 503 (an outage) or normally again. */
   setAvailable(available: boolean): void;
+  /** Makes the JWKS endpoint wait this long before it answers (a slow or hung endpoint); 0: at once. */
+  setDelay(ms: number): void;
   /** Claims of a v2 delegated (user) access token for this API; override what a test needs. */
   userClaims(overrides?: Record<string, unknown>): Record<string, unknown>;
   /** Claims of a v2 app-only (client credentials) token of client app `appId`. */
@@ -68,6 +70,8 @@ export async function startTestIssuer(options: { tenantId?: string; audience?: s
   const foreign = newKey();
   let fetches = 0;
   let available = true;
+  let delayMs = 0;
+  const sockets = new Set<Socket>();
 
   const server: Server = createServer(async (req, res) => {
     if (req.url !== '/discovery/v2.0/keys') {
@@ -76,6 +80,8 @@ export async function startTestIssuer(options: { tenantId?: string; audience?: s
       return;
     }
     fetches += 1;
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    if (res.destroyed) return;
     if (!available) {
       res.statusCode = 503;
       res.end();
@@ -84,6 +90,10 @@ export async function startTestIssuer(options: { tenantId?: string; audience?: s
     const jwks = await Promise.all(keys.map(async (k) => ({ ...(await exportJWK(k.publicKey)), kid: k.kid, use: 'sig', alg: 'RS256', issuer })));
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ keys: jwks }));
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/discovery/v2.0/keys`;
@@ -108,6 +118,9 @@ export async function startTestIssuer(options: { tenantId?: string; audience?: s
     },
     setAvailable(value) {
       available = value;
+    },
+    setDelay(ms) {
+      delayMs = ms;
     },
     userClaims(overrides = {}) {
       const oid = randomUUID();
@@ -165,6 +178,11 @@ export async function startTestIssuer(options: { tenantId?: string; audience?: s
       const secret = (opts.prefix ?? '') + (current().publicKey.export({ type: 'spki', format: 'pem' }) as string);
       return `${head}.${body}.${createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url')}`;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Requests held by setDelay must not keep close() waiting.
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

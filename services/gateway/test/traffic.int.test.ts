@@ -263,12 +263,13 @@ describe('gateway: client IP and TRUST_PROXY', () => {
     }
   });
 
-  it('/gateway/ready is 503 and /gateway/health says degraded while Redis does not answer', async () => {
+  it('/gateway/ready stays 200 (redis: degraded) and /gateway/health says degraded while Redis does not answer', async () => {
     const gw = await startGateway(t, upstream.url, { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     try {
+      // The insurance counters keep the gateway serving: it stays in the load balancer.
       const ready = await fetch(`${gw.url}/gateway/ready`);
-      expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ status: 'not-ready', checks: { database: 'ok', redis: 'down' } });
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: 'ok', redis: 'degraded' } });
       expect(await (await fetch(`${gw.url}/gateway/health`)).json()).toMatchObject({ status: 'ok', redis: 'degraded', rateLimitStore: 'shared' });
       // Requests keep flowing on the insurance limiter.
       expect(await hit(gw.url)).toBe(401);

@@ -33,8 +33,10 @@ async function within(check: () => Promise<boolean>, ms: number): Promise<boolea
 /**
  * GET /gateway/health: liveness, answered without touching any dependency (`redis` reports the
  * connection's last known state: `degraded` while limits run on in-process insurance counters).
- * GET /gateway/ready: 200 when the database and Redis (if configured) answer, else 503 naming
- * what is down. Both answer 503 `draining` during a graceful stop.
+ * GET /gateway/ready: 200 when the database answers, else 503. Redis is reported (`ok` or
+ * `degraded`) but does not decide: without it the gateway keeps serving on the insurance counters,
+ * so a Redis outage must not take every gateway out of the load balancer at once (R1). Both answer
+ * 503 `draining` during a graceful stop.
  */
 export function registerHealthRoutes(router: Router, info: HealthInfo, checks: ReadinessChecks): void {
   router.get('/gateway/health', (_req, res) => {
@@ -53,11 +55,10 @@ export function registerHealthRoutes(router: Router, info: HealthInfo, checks: R
     }
     const ms = checks.timeoutMs ?? 1_000;
     const [database, redis] = await Promise.all([within(checks.database, ms), checks.redis ? within(checks.redis, ms) : Promise.resolve(null)]);
-    const ready = database && redis !== false;
-    res.status(ready ? 200 : 503).json({
-      status: ready ? 'ready' : 'not-ready',
+    res.status(database ? 200 : 503).json({
+      status: database ? 'ready' : 'not-ready',
       service: 'gateway',
-      checks: { database: database ? 'ok' : 'down', redis: redis === null ? 'not-configured' : redis ? 'ok' : 'down' },
+      checks: { database: database ? 'ok' : 'down', redis: redis === null ? 'not-configured' : redis ? 'ok' : 'degraded' },
     });
   });
 }

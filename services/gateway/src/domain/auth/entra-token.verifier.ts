@@ -1,9 +1,9 @@
-import jwksClient from 'jwks-rsa';
 import type { JwtPayload } from 'jsonwebtoken';
 import type { Logger } from '@mcpgw/logger';
 import { refused } from './auth-outcome.js';
 import { toIdentity, type IdentityResolver } from './identity.resolver.js';
 import { checkJwt, type PeekedJwt } from './jwt-check.js';
+import { createJwksKeyStore } from './jwks-key.store.js';
 import type { AuthContext, TokenVerifier, VerifyResult } from './token.authenticator.js';
 
 export interface EntraOptions {
@@ -21,6 +21,14 @@ export interface EntraOptions {
   resolver: IdentityResolver;
   logger: Logger;
 }
+
+/**
+ * A JWKS fetch gives up after this long (answer and body): a token with an unknown kid waits at
+ * most this while the endpoint hangs, then gets 401.
+ */
+export const JWKS_TIMEOUT_MS = 5_000;
+/** At most two JWKS fetches per this interval for unknown kids (a rotated-in key is picked up within it). */
+export const JWKS_COOLDOWN_MS = 10_000;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Key ids as Entra writes them; anything else (paths, quotes, SQL) never reaches the JWKS client. */
@@ -45,8 +53,10 @@ export function hasGroupOverage(p: JwtPayload): boolean {
 }
 
 /**
- * Microsoft Entra ID access and ID tokens: RS256 only, keys from the JWKS (cached per kid, refetched
- * for an unknown kid at most jwksRequestsPerMinute, so key rotation needs no restart), v2 issuer
+ * Microsoft Entra ID access and ID tokens: RS256 only, keys from the JWKS (jwks-key.store.ts: kept
+ * while the endpoint is down or slow, refetched for an unknown kid at most once per
+ * JWKS_COOLDOWN_MS, each fetch bounded by JWKS_TIMEOUT_MS, so key rotation needs no restart and an
+ * outage or an unknown-kid flood costs 401s, never a hang), v2 issuer
  * (v1 optional) of an allowed tenant, audience allow-list, exp required. The user is keyed by
  * (tid, oid) and created on first sight with no access; app-only tokens only for allow-listed apps.
  */
@@ -54,15 +64,7 @@ export function createEntraTokenVerifier(options: EntraOptions): TokenVerifier {
   const tenants = new Set(options.tenantIds.map((t) => t.toLowerCase()));
   const apps = new Set(options.allowedClientAppIds.map((a) => a.toLowerCase()));
   const v2Issuer = new RegExp(`^${options.authority.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/([0-9a-f-]{36})/v2\\.0$`, 'i');
-  const jwks = jwksClient({
-    jwksUri: options.jwksUri,
-    cache: true,
-    cacheMaxEntries: 50,
-    cacheMaxAge: 3_600_000,
-    rateLimit: true,
-    jwksRequestsPerMinute: 10,
-    timeout: 5_000,
-  });
+  const jwks = createJwksKeyStore({ uri: options.jwksUri, timeoutMs: JWKS_TIMEOUT_MS, cooldownMs: JWKS_COOLDOWN_MS, logger: options.logger });
   const audiences = [...options.audiences] as [string, ...string[]];
 
   function tenantOf(iss: unknown): string | null {
@@ -71,16 +73,6 @@ export function createEntraTokenVerifier(options: EntraOptions): TokenVerifier {
     if (v2) return v2[1]!.toLowerCase();
     const v1 = options.acceptV1 ? V1_ISSUER.exec(iss) : null;
     return v1 ? v1[1]!.toLowerCase() : null;
-  }
-
-  async function publicKey(kid: string): Promise<string | null> {
-    try {
-      return (await jwks.getSigningKey(kid)).getPublicKey();
-    } catch (err) {
-      const name = (err as Error).name;
-      if (name !== 'SigningKeyNotFoundError') options.logger.warn('Entra signing key not available', { kid, err: (err as Error).message, kind: name });
-      return null;
-    }
   }
 
   return {
@@ -93,7 +85,7 @@ export function createEntraTokenVerifier(options: EntraOptions): TokenVerifier {
       const tid = tenantOf(unverified.iss);
       if (!tid || !tenants.has(tid)) return { ok: false, failure: 'wrong-issuer', detail: 'issuer or tenant not accepted' };
       if (typeof header.kid !== 'string' || !KID.test(header.kid)) return { ok: false, failure: 'malformed', detail: 'token has no usable kid' };
-      const key = await publicKey(header.kid);
+      const key = await jwks.key(header.kid);
       if (!key) return { ok: false, failure: 'unknown-key', detail: 'signing key not found' };
       const checked = checkJwt(token, key, { algorithms: ['RS256'], audience: audiences, clockToleranceSec: options.clockSkewSec, requireExp: true });
       if (!checked.ok) return checked;
