@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server as NetServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,6 +214,24 @@ describe('O6 SSRF: server URLs and tenant endpoints', () => {
     expect((await dev.call(admin, 'POST', `${API}/servers`, { id, name: 'dev', transport: 'streamable-http', url: `http://127.0.0.1:${trapPort}/mcp` })).status).toBe(201);
     for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]/', 'http://metadata.google.internal/']) {
       expect((await dev.call(admin, 'POST', `${API}/servers`, { id: uniqueId('dev-'), name: 'x', transport: 'streamable-http', url })).status, url).toBe(400);
+    }
+  });
+
+  it.each(['streamable-http', 'sse'] as const)('upstream connections (%s) do not follow a redirect to another host or port', async (transport) => {
+    // A public-looking upstream answering with a redirect to a denied address (here: the trap).
+    const redirector = createHttpServer((req, res) => {
+      res.writeHead(req.method === 'POST' ? 307 : 302, { location: `http://127.0.0.1:${trapPort}/mcp` });
+      res.end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(redirector.address() as { port: number }).port}/mcp`;
+      const server = (await h.t.repos.servers.create({ id: uniqueId('redir-'), name: 'r', transport, url }))!;
+      const result = await probeUpstream(server, null, { tenants: h.t.repos.tenants, keyring: { decrypt: () => '' }, logger: silentLogger(), timeoutMs: 5000 });
+      expect(result).toMatchObject({ ok: false, error: expect.stringMatching(/not followed/) });
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise((resolve) => redirector.close(resolve));
     }
   });
 
