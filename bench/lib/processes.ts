@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface BenchProcess {
   name: string;
@@ -17,8 +17,13 @@ export function start(name: string, command: string, args: string[], env: NodeJS
   return { name, child, log: () => log };
 }
 
+/**
+ * A TypeScript entry point run by Node through tsx. BENCH_NODE_OPTIONS adds Node flags to every
+ * service (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a profile of a run).
+ */
 export function startNode(name: string, entry: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): BenchProcess {
-  return start(name, process.execPath, ['--import', 'tsx', entry, ...extraArgs], env);
+  const flags = (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  return start(name, process.execPath, [...flags, '--import', 'tsx', entry, ...extraArgs], env);
 }
 
 export async function waitHealthy(p: BenchProcess, url: string, timeoutMs = 30_000): Promise<void> {
@@ -36,7 +41,7 @@ export async function waitHealthy(p: BenchProcess, url: string, timeoutMs = 30_0
 }
 
 export async function stop(p: BenchProcess): Promise<void> {
-  if (p.child.exitCode !== null) return;
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
   const done = new Promise((r) => p.child.once('exit', r));
   p.child.kill('SIGTERM');
   const t = setTimeout(() => p.child.kill('SIGKILL'), 5_000);
@@ -46,13 +51,68 @@ export async function stop(p: BenchProcess): Promise<void> {
 
 const TICKS = 100; // USER_HZ on Linux
 
-/** CPU seconds (user + system) the process has used so far, and its RSS in MB. */
-export function usage(p: BenchProcess): { cpuSeconds: number; rssMb: number } {
-  const pid = p.child.pid!;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  const rssPages = Number(fields[21]);
-  return { cpuSeconds: (utime + stime) / TICKS, rssMb: (rssPages * 4096) / 1024 / 1024 };
+function statFields(pid: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** The process and every live descendant (a stdio upstream is a child of the proxy that runs it). */
+function tree(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = statFields(Number(entry));
+    if (!f) continue;
+    const ppid = Number(f[1]);
+    parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...(parents.get(out[i]!) ?? []));
+  return out;
+}
+
+/** CPU seconds (user + system) used so far by the process and its descendants. */
+export function cpuSeconds(p: BenchProcess): number {
+  return tree(p.child.pid!).reduce((sum, pid) => {
+    const f = statFields(pid);
+    return f ? sum + (Number(f[11]) + Number(f[12])) / TICKS : sum;
+  }, 0);
+}
+
+/** VmRSS and VmHWM (peak RSS since start) of the process itself, in MB. */
+export function memory(p: BenchProcess): { rssMb: number; hwmMb: number } {
+  try {
+    const status = readFileSync(`/proc/${p.child.pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  } catch {
+    return { rssMb: NaN, hwmMb: NaN };
+  }
+}
+
+/**
+ * Samples the RSS of each process every `intervalMs` while a load runs; `stop()` returns the
+ * highest sample per process name (the RSS under that load, not the peak of the whole run).
+ */
+export function sampleRss(procs: readonly BenchProcess[], intervalMs = 250): { stop(): Record<string, number> } {
+  const peak: Record<string, number> = {};
+  const take = () => {
+    for (const p of procs) {
+      const { rssMb } = memory(p);
+      if (Number.isFinite(rssMb)) peak[p.name] = Math.max(peak[p.name] ?? 0, rssMb);
+    }
+  };
+  take();
+  const timer = setInterval(take, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return peak;
+    },
+  };
 }

@@ -1,35 +1,59 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { errorsOf, goodCount, type LoadResult, type RequestSpec } from './load.js';
 
-export interface LoadSpec {
-  url: string;
-  method: 'GET' | 'POST';
-  headers: Record<string, string>;
-  body?: string;
+export interface WrkOptions {
   connections: number;
   threads: number;
   durationSec: number;
 }
 
-export interface LoadResult {
-  requests: number;
-  rps: number;
-  /** Non-2xx/3xx responses. */
-  errors: number;
-  socketErrors: number;
-  p50: number;
-  p90: number;
-  p99: number;
-}
-
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mcpgw-bench-'));
+const lua = (v: string) => JSON.stringify(v); // ASCII only: JSON escapes are Lua escapes
 
-function lua(spec: LoadSpec): string {
-  const lines = [`wrk.method = ${JSON.stringify(spec.method)}`];
-  if (spec.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(spec.body)}`);
-  for (const [k, v] of Object.entries(spec.headers)) lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
+/**
+ * The wrk script: fixed method/headers/body, an optional header taken round-robin from a file
+ * (one value per line, each thread starting elsewhere), and responses counted by status, which
+ * `done` prints for the parser below.
+ */
+function script(spec: RequestSpec): string {
+  const lines = [`wrk.method = ${lua(spec.method)}`];
+  if (spec.body !== undefined) lines.push(`wrk.body = ${lua(spec.body)}`);
+  for (const [k, v] of Object.entries(spec.headers)) lines.push(`wrk.headers[${lua(k)}] = ${lua(v)}`);
+  lines.push(
+    'local threads = {}',
+    'local counter = 0',
+    'function setup(thread) counter = counter + 1; thread:set("offset", counter * 7919); table.insert(threads, thread) end',
+    'function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end',
+  );
+  if (spec.rotate) {
+    const file = path.join(dir, `v${Math.random().toString(36).slice(2)}.txt`);
+    writeFileSync(file, spec.rotate.values.join('\n') + '\n');
+    lines.push(
+      'local reqs = {}',
+      'local i = 0',
+      'function init(args)',
+      '  statuses = {}',
+      `  for v in io.lines(${lua(file)}) do`,
+      `    wrk.headers[${lua(spec.rotate.header)}] = v`,
+      '    reqs[#reqs + 1] = wrk.format()',
+      '  end',
+      '  i = offset % #reqs',
+      'end',
+      'function request() i = i % #reqs + 1; return reqs[i] end',
+    );
+  } else {
+    lines.push('function init(args) statuses = {} end');
+  }
+  lines.push(
+    'function done(summary, latency, requests)',
+    '  local all = {}',
+    '  for _, t in ipairs(threads) do for k, v in pairs(t:get("statuses")) do all[k] = (all[k] or 0) + v end end',
+    '  for k, v in pairs(all) do io.write(string.format("STATUS %d %d\\n", k, v)) end',
+    'end',
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -41,11 +65,12 @@ function ms(text: string | undefined): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
 }
 
-/** Runs wrk (Debian package) for a fixed duration and connection count and parses its report. */
-export function runWrk(spec: LoadSpec): Promise<LoadResult> {
-  const script = path.join(dir, `s${Math.random().toString(36).slice(2)}.lua`);
-  writeFileSync(script, lua(spec));
-  const args = ['-t', String(spec.threads), '-c', String(spec.connections), '-d', `${spec.durationSec}s`, '--latency', '--timeout', '10s', '-s', script, spec.url];
+/** Runs wrk (Debian package) for a fixed duration and connection count: saturation and c=1. */
+export function runWrk(spec: RequestSpec, options: WrkOptions): Promise<LoadResult> {
+  const file = path.join(dir, `s${Math.random().toString(36).slice(2)}.lua`);
+  writeFileSync(file, script(spec));
+  const threads = Math.min(options.threads, options.connections);
+  const args = ['-t', String(threads), '-c', String(options.connections), '-d', `${options.durationSec}s`, '--latency', '--timeout', '10s', '-s', file, spec.url];
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args);
     let out = '';
@@ -54,13 +79,18 @@ export function runWrk(spec: LoadSpec): Promise<LoadResult> {
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`wrk failed (${code}):\n${out}`));
-      const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-      const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+      const statuses: Record<string, number> = {};
+      for (const m of out.matchAll(/^STATUS (\d+) (\d+)$/gm)) statuses[m[1]!] = Number(m[2]);
       const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-      const socketErrors = sock ? sock.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0;
-      const pct = (p: string) => ms(new RegExp(`\\s${p}%\\s+(\\S+)`).exec(out)?.[1]);
-      resolve({ requests, rps, errors, socketErrors, p50: pct('50'), p90: pct('90'), p99: pct('99') });
+      if (sock) {
+        const socket = Number(sock[1]) + Number(sock[2]) + Number(sock[3]);
+        if (socket > 0) statuses.socket = socket;
+        if (Number(sock[4]) > 0) statuses.timeout = Number(sock[4]);
+      }
+      const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+      const seconds = ms(/requests in ([\d.]+\w+),/.exec(out)?.[1]) / 1000 || options.durationSec;
+      const pct = (p: string) => (requests === 0 ? NaN : ms(new RegExp(`\\s${p}%\\s+(\\S+)`).exec(out)?.[1]));
+      resolve({ requests, goodRps: goodCount(statuses) / seconds, statuses, errors: errorsOf(statuses), p50: pct('50'), p90: pct('90'), p99: pct('99') });
     });
   });
 }
