@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -31,7 +32,7 @@ export interface FaultCounts {
   posts: number;
   /** Answered 503 (flaky-503). */
   refused: number;
-  /** Requests received and not yet answered or abandoned by the client. */
+  /** POSTs received and not yet answered or abandoned by the client. */
   inFlight: number;
   /** Open TCP connections now, and the most at any time. */
   openSockets: number;
@@ -92,8 +93,8 @@ function mcpServer(settings: FaultSettings): Server {
 }
 
 /**
- * A small stateless Streamable HTTP MCP server (the SDK's own server and transport, JSON
- * responses) whose failures are chosen by `settings`, counting what reaches it. In process, or as
+ * A small Streamable HTTP MCP server (the SDK's own server and transport, a session per client,
+ * JSON responses) whose failures are chosen by `settings`, counting what reaches it. In process, or as
  * its own process (fault-upstream.main.ts) when a test must kill it.
  */
 export async function startFaultUpstream(initial: Partial<FaultSettings> = {}, port = 0, seed = 42): Promise<FaultUpstream> {
@@ -102,15 +103,38 @@ export async function startFaultUpstream(initial: Partial<FaultSettings> = {}, p
   const counts = { byMethod: {} as Record<string, number>, posts: 0, refused: 0, inFlight: 0, openSockets: 0, peakSockets: 0 };
   const sockets = new Set<Socket>();
 
-  const http = createServer(async (req, res) => {
-    counts.inFlight += 1;
-    res.once('close', () => (counts.inFlight -= 1));
-    if (settings.mode === 'hang') return; // accepted, never answered
-    if (req.method !== 'POST') {
-      // Stateless: no GET stream, no session to DELETE.
-      res.writeHead(405, { allow: 'POST' }).end();
-      return;
+  /** One SDK server and transport per MCP session, as real servers run (cheap per request). */
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+  async function session(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const id = req.headers['mcp-session-id'];
+    let transport = typeof id === 'string' ? transports.get(id) : undefined;
+    if (!transport) {
+      if (id !== undefined || req.method !== 'POST') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
+        return;
+      }
+      const created = new StreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        enableJsonResponse: true,
+        onsessioninitialized: (sid) => void transports.set(sid, created),
+      });
+      created.onclose = () => {
+        if (created.sessionId) transports.delete(created.sessionId);
+      };
+      await mcpServer(settings).connect(created);
+      transport = created;
     }
+    await transport.handleRequest(req, res, body);
+  }
+
+  const http = createServer(async (req, res) => {
+    if (req.method === 'POST') {
+      counts.inFlight += 1;
+      res.once('close', () => (counts.inFlight -= 1));
+    }
+    if (settings.mode === 'hang') return; // accepted, never answered
+    // GET (the SDK client's stream for server messages) and DELETE (end of session).
+    if (req.method !== 'POST') return void (await session(req, res, undefined));
     const text = await readBody(req);
     let body: unknown;
     try {
@@ -133,14 +157,7 @@ export async function startFaultUpstream(initial: Partial<FaultSettings> = {}, p
       if (settings.mode === 'not-json-rpc') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world","id":7}');
       if (settings.mode === 'huge') return void writeHuge(res, message.id, settings.hugeBytes);
     }
-    const server = mcpServer(settings);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    await session(req, res, body);
   });
   http.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -163,6 +180,7 @@ export async function startFaultUpstream(initial: Partial<FaultSettings> = {}, p
     counts: () => ({ ...counts, byMethod: { ...counts.byMethod } }),
     close: () =>
       new Promise<void>((resolve) => {
+        for (const t of transports.values()) void t.close().catch(() => undefined);
         for (const s of sockets) s.destroy();
         http.close(() => resolve());
       }),
