@@ -287,8 +287,11 @@ describe.skipIf(!sparePostgresAvailable())('gateway and admin portal across Post
       };
       report('R5', figures);
       expect(figures.non200).toBe(0);
-      // The request path never touches the locked table: its latency stays that of a healthy run.
-      expect(figures.latencyWhileLocked.p99).toBeLessThan(Math.max(250, figures.latencyBefore.p99 * 3));
+      // The request path never touches the locked table: no request waits for the lock (10 s); the
+      // p99 stays that of the unlocked phases, whose spread on a shared VM is the machine's load.
+      const unlocked = Math.max(figures.latencyBefore.p99, figures.latencyAfter.p99);
+      expect(figures.latencyWhileLocked.p99).toBeLessThan(Math.max(250, unlocked * 3));
+      expect(figures.latencyWhileLocked.max).toBeLessThan(5_000);
       expect(figures.queueHighWater).toBeLessThanOrEqual(CAP);
       expect(figures.queueHighWater).toBe(CAP); // 10 s × 100 rps is more than the cap: it filled
       expect(figures.droppedRows).toBeGreaterThan(0);
