@@ -2,7 +2,9 @@ import { HEADER } from './headers.js';
 import { AUTH_METHODS, type AuthMethod, type Identity } from './identity.js';
 
 /** Header values are visible ASCII; free text (names, group names) is percent-encoded. */
-const enc = (v: string) => encodeURIComponent(v);
+/** A lone UTF-16 surrogate cannot be percent-encoded (URIError): it goes as U+FFFD, like UTF-8 would store it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const enc = (v: string) => encodeURIComponent(v.replace(LONE_SURROGATE, '\uFFFD'));
 const dec = (v: string) => decodeURIComponent(v);
 const encList = (items: readonly string[]) => items.map(enc).join(',');
 const decList = (v: string) => (v === '' ? [] : v.split(',').map(dec));

@@ -35,8 +35,19 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KID = /^[A-Za-z0-9._~+/=-]{1,128}$/;
 const V1_ISSUER = /^https:\/\/sts\.windows\.net\/([0-9a-f-]{36})\/$/i;
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+/** Group ids and role names; one holding NUL can match no stored mapping (Postgres cannot store NUL) and is dropped. */
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && !x.includes('\u0000')) : []);
+/**
+ * Claim text as the users table can hold it: control characters (NUL cannot be stored at all)
+ * removed, trimmed; undefined when nothing is left.
+ */
+const text = (v: unknown): string | undefined => {
+  if (typeof v !== 'string') return undefined;
+  const clean = v.replace(/\p{Cc}/gu, '').trim();
+  return clean === '' ? undefined : clean;
+};
+/** The first `max` characters, counted as Postgres counts them (code points, not UTF-16 units). */
+const clip = (v: string, max: number) => [...v].slice(0, max).join('');
 
 /** App-only (client credentials): `idtyp: app`, or no delegated scopes and no user claims. */
 export function isAppOnly(p: JwtPayload): boolean {
@@ -103,7 +114,7 @@ export function createEntraTokenVerifier(options: EntraOptions): TokenVerifier {
       const email = text(p.email) ?? text(p.preferred_username) ?? text(p.upn) ?? text(p.unique_name);
       const display = appOnly
         ? { email: `${appId || oid}@apps.entra.invalid`, name: `Entra app ${appId || oid}` }
-        : { email: (email && email.length >= 3 ? email : `${oid}@${tid}.entra.invalid`).slice(0, 320), name: (text(p.name) ?? email ?? oid).slice(0, 200) };
+        : { email: clip(email && [...email].length >= 3 ? email : `${oid}@${tid}.entra.invalid`, 320), name: clip(text(p.name) ?? email ?? oid, 200) };
 
       return {
         ok: true,
