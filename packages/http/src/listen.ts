@@ -45,6 +45,8 @@ export interface ListeningServer {
   url: string;
   /** True once drain() began. */
   readonly draining: boolean;
+  /** Connections closed on arrival because `maxConnections` were open. */
+  readonly droppedConnections: number;
   /** Stops accepting, waits for in-flight requests up to `graceMs`, then closes the rest (tests, simple tools). */
   close(graceMs?: number): Promise<void>;
   /**
@@ -64,11 +66,29 @@ export interface ListeningServer {
 export interface ListenOptions {
   host: string;
   port: number;
-  /** Time allowed to receive a request's headers (slowloris guard). */
+  /** Time allowed to receive a request's headers (slowloris guard); default 10 s (Node's: 60 s). */
   headersTimeoutMs?: number;
-  /** Time allowed to receive a whole request. */
+  /**
+   * Time allowed to receive a whole request, body included (slow-body guard); default 30 s (Node's:
+   * 300 s). It ends when the request has arrived, so responses (SSE streams) may last longer.
+   */
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /**
+   * Open connections accepted at once; a connection beyond it is closed as soon as it is accepted
+   * (connection-flood guard). Default 10,000. Keep it below the process's file-descriptor limit
+   * (`ulimit -n`) less what the service needs for its own outbound sockets.
+   */
+  maxConnections?: number;
+}
+
+/**
+ * Node checks the two timeouts above only every `connectionsCheckingInterval` (30 s by default), so
+ * a slow-header socket would live up to headersTimeout + 30 s. A check every second (or a quarter
+ * of a shorter timeout) costs one walk over the open connections.
+ */
+function checkingIntervalFor(headersTimeoutMs: number, requestTimeoutMs: number): number {
+  return Math.max(50, Math.min(1_000, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs || Infinity) / 4)));
 }
 
 export function listen(handler: RequestListener, options: ListenOptions): Promise<ListeningServer> {
@@ -76,17 +96,26 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
   /** Responses not finished yet, to answer them with Connection: close once draining. */
   const running = new Set<ServerResponse>();
   /** Per connection: requests running on it, and since when it has had none. */
-  const connections = new Map<Socket, { active: number; idleSince: number }>();
+  const connections = new Map<Socket, { active: number; idleSince: number; spoke: boolean }>();
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  // Node refuses a requestTimeout shorter than headersTimeout (0 turns it off).
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const server = createServer(
     {
-      headersTimeout: options.headersTimeoutMs ?? 10_000,
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      headersTimeout: requestTimeout > 0 ? Math.min(headersTimeout, requestTimeout) : headersTimeout,
+      requestTimeout,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
+      connectionsCheckingInterval: checkingIntervalFor(headersTimeout, requestTimeout),
     },
     (req, res) => {
       running.add(res);
       const conn = connections.get(req.socket);
-      if (conn) conn.active += 1;
+      if (conn) {
+        conn.active += 1;
+        // The first request arrived: from now on Node's own timers govern the connection.
+        if (!conn.spoke) req.socket.setTimeout(0);
+        conn.spoke = true;
+      }
       res.once('close', () => {
         running.delete(res);
         if (conn) {
@@ -98,9 +127,16 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
       handler(req, res);
     },
   );
+  server.maxConnections = options.maxConnections ?? 10_000;
+  let dropped = 0;
+  server.on('drop', () => (dropped += 1));
   server.on('connection', (socket: Socket) => {
-    connections.set(socket, { active: 0, idleSince: performance.now() });
+    connections.set(socket, { active: 0, idleSince: performance.now(), spoke: false });
     socket.once('close', () => connections.delete(socket));
+    // Node's headersTimeout starts with the first byte: a connection that never sends one would
+    // stay open for good (a free slowloris). Until its first request, an inactive connection is
+    // closed after the headers timeout (the server has no 'timeout' listener, so Node destroys it).
+    socket.setTimeout(headersTimeout);
   });
 
   /**
@@ -190,6 +226,9 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
         url: `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`,
         get draining() {
           return draining;
+        },
+        get droppedConnections() {
+          return dropped;
         },
         drain,
         close: (graceMs = 10_000) =>

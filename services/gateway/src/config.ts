@@ -72,6 +72,22 @@ export const gatewayEnv = z.object({
     .trustProxy()
     .describe('Proxies whose X-Forwarded-For is believed: loopback, linklocal, uniquelocal, addresses or CIDR ranges (comma list). Empty: none.'),
   MAX_BODY_BYTES: env.positiveInt(1_048_576).describe('Largest request body accepted on proxied paths (413 above it).'),
+  GATEWAY_HEADERS_TIMEOUT_MS: env
+    .positiveInt(10_000)
+    .describe("Time a client has to send a request's headers, in milliseconds; slower connections are closed (slowloris guard)."),
+  GATEWAY_REQUEST_TIMEOUT_MS: env
+    .positiveInt(30_000)
+    .describe('Time a client has to send a whole request, body included, in milliseconds (slow-body guard); responses and SSE streams may last longer.'),
+  GATEWAY_MAX_CONNECTIONS: env
+    .positiveInt(10_000)
+    .describe('Client connections open at once; beyond it new connections are closed on arrival (connection-flood guard). Keep below `ulimit -n` less about 1,000.'),
+  API_KEY_GUESSES_PER_IP: env
+    .positiveInt(20)
+    .describe('Unknown API keys tried from one client IP per window before its further unknown keys get 429 (brute-force guard).'),
+  API_KEY_GUESSES_PER_PREFIX: env
+    .positiveInt(20)
+    .describe('Unknown API keys tried with one key prefix (mcpgw_ and 6 characters) per window, from any address, before 429.'),
+  API_KEY_GUESS_WINDOW_SECONDS: env.positiveInt(60).describe('Window of the API-key brute-force counters, in seconds.'),
   LIMIT_RULES_CACHE_SECONDS: env
     .positiveInt(5)
     .describe('How often rate-limit rules and blocks are read again from the database, in seconds; a change takes effect within this time.'),
@@ -131,6 +147,9 @@ function crossCheck(c: GatewayConfig): string[] {
   }
   if (c.OPENWEBUI_SECRET_KEY && !c.OPENWEBUI_DATABASE_URL) {
     problems.push('OPENWEBUI_DATABASE_URL is required when OPENWEBUI_SECRET_KEY is set (session users are looked up there)');
+  }
+  if (c.GATEWAY_HEADERS_TIMEOUT_MS > c.GATEWAY_REQUEST_TIMEOUT_MS) {
+    problems.push('GATEWAY_HEADERS_TIMEOUT_MS must not exceed GATEWAY_REQUEST_TIMEOUT_MS (the headers are part of the request)');
   }
   if (c.OPENWEBUI_API_KEYS_ENABLED && !c.OPENWEBUI_DATABASE_URL) {
     problems.push('OPENWEBUI_DATABASE_URL is required when OPENWEBUI_API_KEYS_ENABLED is true');

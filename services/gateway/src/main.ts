@@ -18,6 +18,18 @@ const masterKeys = config.MASTER_KEYS;
 if (masterKeys) await checkConfigOrExit('gateway', () => verifyMasterKeys(masterKeys, createMasterKeyCheckRepo(deps.db.pool)));
 logger.info('database: PostgreSQL', { url: describeDatabaseUrl(config.DATABASE_URL), schema: config.DB_SCHEMA });
 logger.info(config.REDIS_URL ? 'rate limits: Redis (shared by every gateway instance)' : 'rate limits: in-process counters (REDIS_URL not set; one instance only)');
+// The security limiters (sign-in, API-key guesses) fail closed while Redis is not connected: give
+// it a moment before serving, so a fresh gateway does not answer 503 to its first callers.
+const redis = deps.redis;
+if (redis && redis.status !== 'ready') {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5_000);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 const gateway = createGatewayApp(deps);
 const server = await listen(gateway.app, listenOptionsOf(config));
 logger.info('gateway listening', {
