@@ -11,6 +11,7 @@ import { createDiscovery, type Discovery } from './domain/auth/discovery.js';
 import { createEntraTokenVerifier } from './domain/auth/entra-token.verifier.js';
 import { createGatewayTokenVerifier } from './domain/auth/gateway-token.verifier.js';
 import { createIdentityResolver } from './domain/auth/identity.resolver.js';
+import { createKeyGuessGuard } from './domain/auth/key-guess.guard.js';
 import { createLocalAccountService, type LocalAccountService } from './domain/auth/local-account.service.js';
 import { createOpenWebUiDirectory } from './domain/auth/openwebui.directory.js';
 import { createOpenWebUiKeyAuthenticator } from './domain/auth/openwebui-key.authenticator.js';
@@ -81,8 +82,15 @@ export function buildAuthDeps(
       }),
     ],
   });
+  // Security limiters: shared through Redis when there is one, failing closed when it fails.
+  const guessLimiter = (name: string, points: number) =>
+    createRateLimiter({ name, points, durationSec: config.API_KEY_GUESS_WINDOW_SECONDS, redis, logger, failClosed: true });
+  const guard = createKeyGuessGuard({
+    ip: guessLimiter('key-guess-ip', config.API_KEY_GUESSES_PER_IP),
+    prefix: guessLimiter('key-guess-prefix', config.API_KEY_GUESSES_PER_PREFIX),
+  });
   const caller = createCallerAuthenticator({
-    apiKeys: createApiKeyAuthenticator({ repo: repos.apiKeys, usage: parts.keyUsage, cacheTtlMs: config.API_KEY_CACHE_SECONDS * 1000 }),
+    apiKeys: createApiKeyAuthenticator({ repo: repos.apiKeys, usage: parts.keyUsage, cacheTtlMs: config.API_KEY_CACHE_SECONDS * 1000, guard }),
     openWebUiKeys: createOpenWebUiKeyAuthenticator({
       enabled: config.OPENWEBUI_API_KEYS_ENABLED,
       directory: owuiDirectory,

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, type SecurityEventRecorder } from '@mcpgw/http';
 import { HEADER } from '@mcpgw/identity';
-import { statusOfFailure, type AuthFailure } from '../domain/auth/auth-outcome.js';
+import { retryAfterOf, statusOfFailure, type AuthFailure } from '../domain/auth/auth-outcome.js';
 import { mcpResourcePath } from '../domain/auth/discovery.js';
 import { clientIp } from '../domain/client-ip.js';
 
@@ -48,6 +48,10 @@ export function requireIdentity(securityOrOptions: SecurityEventRecorder | Requi
     });
     if (status === 403) {
       next(new AppError('FORBIDDEN', detail));
+      return;
+    }
+    if (status === 429) {
+      next(new AppError('RATE_LIMITED', 'Too many invalid credentials; try again later', { headers: { [HEADER.retryAfter]: retryAfterOf(req.authRefusal?.detail) } }));
       return;
     }
     const resource = options.resourceMetadataUrl ? mcpResourcePath(req.path) : null;

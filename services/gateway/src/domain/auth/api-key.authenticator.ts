@@ -3,6 +3,7 @@ import type { ApiKeyPrincipal, ApiKeyRepo } from '@mcpgw/db';
 import type { Identity } from '@mcpgw/identity';
 import type { KeyUsageRecorder } from '../key-usage.recorder.js';
 import { refused, type AuthOutcome } from './auth-outcome.js';
+import type { KeyGuessGuard } from './key-guess.guard.js';
 import { narrowServers } from './identity.resolver.js';
 
 export interface ApiKeyAuthenticatorOptions {
@@ -11,6 +12,8 @@ export interface ApiKeyAuthenticatorOptions {
   /** How long a principal read from the database is reused (0: every request reads). */
   cacheTtlMs: number;
   maxCacheEntries?: number;
+  /** Counts and throttles keys that do not exist (brute force); absent: no throttle. */
+  guard?: KeyGuessGuard;
   now?: () => number;
 }
 
@@ -37,16 +40,27 @@ function toIdentity(p: ApiKeyPrincipal): Identity {
  * the lookup key, so no secret is ever compared); principals are cached by hash for `cacheTtlMs`,
  * so revocation and disabling take effect within that time. The key's server lists narrow the
  * user's own lists.
+ *
+ * Timing: the lookup is by the hash of the whole key, so a guess sharing a real key's prefix costs
+ * the same as a random one (no prefix lookup, no comparison of secrets). Keys that do not exist
+ * pass the guess guard first; keys seen to exist (even revoked ones) never count as guesses.
  */
 export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
   const now = options.now ?? Date.now;
   const max = options.maxCacheEntries ?? 50_000;
   const cache = new Map<string, { principal: ApiKeyPrincipal | null; until: number }>();
+  /** Hashes of keys seen to exist: they skip the guess guard (their owners never wait on it). */
+  const known = new Set<string>();
+  const remember = (hash: string) => {
+    if (known.size >= max) known.delete(known.values().next().value as string);
+    known.add(hash);
+  };
 
   async function principalFor(hash: string): Promise<ApiKeyPrincipal | null> {
     const hit = cache.get(hash);
     if (hit && hit.until > now()) return hit.principal;
     const principal = await options.repo.findPrincipalByHash(hash);
+    if (principal) remember(hash);
     if (options.cacheTtlMs > 0 && principal) {
       if (cache.size >= max) cache.delete(cache.keys().next().value as string);
       cache.set(hash, { principal, until: now() + options.cacheTtlMs });
@@ -55,15 +69,29 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
   }
 
   return {
-    async authenticate(key: string): Promise<AuthOutcome> {
-      if (!looksLikeApiKey(key)) return refused('malformed', 'apikey');
+    async authenticate(key: string, ctx?: { clientIp: string }): Promise<AuthOutcome> {
+      const guard = ctx ? options.guard : undefined;
+      if (!looksLikeApiKey(key)) {
+        // A broken key is a guess too, but costs no lookup: counted, never refused for the guard's sake.
+        if (guard) await guard.failed(key, ctx!.clientIp);
+        return refused('malformed', 'apikey');
+      }
+      const hash = hashApiKey(key);
+      if (guard && !known.has(hash)) {
+        const verdict = await guard.before(key, ctx!.clientIp);
+        if (!verdict.go && verdict.why === 'unavailable') return refused('unavailable', 'apikey', 'guess counters unavailable');
+        if (!verdict.go && verdict.why === 'throttled') return refused('throttled', 'apikey', `too many unknown keys; retry after ${verdict.retryAfterSec} s`);
+      }
       let p: ApiKeyPrincipal | null;
       try {
-        p = await principalFor(hashApiKey(key));
+        p = await principalFor(hash);
       } catch {
         return refused('unavailable', 'apikey', 'could not read the key');
       }
-      if (!p) return refused('unknown', 'apikey');
+      if (!p) {
+        if (guard) await guard.failed(key, ctx!.clientIp);
+        return refused('unknown', 'apikey');
+      }
       if (p.revokedAt) return refused('revoked', 'apikey');
       if (p.expiresAt && p.expiresAt.getTime() <= now()) return refused('expired', 'apikey');
       if (!p.enabled) return refused('disabled', 'apikey');

@@ -24,7 +24,7 @@ export function createCallerAuthenticator(parts: {
         case 'malformed':
           return Promise.resolve(refused('malformed', 'none'));
         case 'api-key':
-          return parts.apiKeys.authenticate(credential.value);
+          return parts.apiKeys.authenticate(credential.value, ctx);
         case 'openwebui-key':
           return parts.openWebUiKeys.authenticate(credential.value, ctx);
         case 'jwt':
