@@ -3,7 +3,7 @@ import { createFixtures, uniqueId } from '@mcpgw/test-support';
 import { connectAs, makeIdentity, startProxy, type Proxy } from './support/harness.js';
 import { startFaultUpstream, type FaultUpstream } from './support/fault-upstream.js';
 
-const CALLS = 200;
+const CALLS = 150;
 
 /**
  * Test matrix R12: an upstream server answering 503 to half of all requests must not be sent
