@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '@mcpgw/logger';
 import type { SessionDirectory, SessionInitialize, SessionOwner, SessionRecord } from './session-directory.js';
+import { INSTANCE_TAG, newSessionId } from './session-id.js';
 import { SessionTransport, type McpRequest } from './session-transport.js';
 
 /**
@@ -99,18 +99,6 @@ interface Entry<T extends Closable> {
   /** False while the directory could not be told of the session (it was down): registered with a later use. */
   listed: boolean;
 }
-
-/**
- * 256 random bits, base64url: visible ASCII as the spec requires, unguessable; after the gateway's
- * tag for this instance and a dot when there is one (routing affinity, not a secret).
- */
-function newSessionId(tag?: string): string {
-  const random = randomBytes(32).toString('base64url');
-  return tag ? `${tag}.${random}` : random;
-}
-
-/** What the gateway may send as its instance tag (HEADER.mcpgwInstance). */
-export const INSTANCE_TAG = /^[a-z0-9]{1,16}$/;
 
 /** The version the SDK server answers an initialize with: the caller's when supported, else the latest. */
 function negotiated(requested: string): string {
