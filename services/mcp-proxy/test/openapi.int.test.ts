@@ -70,7 +70,7 @@ describe('mcp-proxy OpenAPI tool server (Open WebUI, mcpo-compatible) and META_T
 
     const { serverId: narrowId, user: narrow } = await granted(proxy, ['echo']);
     const calls = demo.toolCalls.length;
-    expect(await post(narrow, `${proxy.url}/servers/${narrowId}/add`, { a: 1, b: 2 })).toEqual({ status: 404, body: { detail: { message: 'Unknown tool: add' } } });
+    expect(await post(narrow, `${proxy.url}/servers/${narrowId}/add`, { a: 1, b: 2 })).toEqual({ status: 404, body: { detail: { message: 'Unknown tool: add (no such tool, or not permitted)' } } });
     expect(await post(makeIdentity(), `${base}/echo`, { text: 'x' })).toMatchObject({ status: 404 });
     expect(demo.toolCalls.length).toBe(calls);
     await waitFor(async () => (await proxy.db.repos.securityEvents.list({ kind: 'tool-denied' })).some((e) => e.userId === narrow.userId));

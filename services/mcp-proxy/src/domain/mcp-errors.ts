@@ -4,11 +4,11 @@ import type { UpstreamUnavailableError } from '../upstream/upstream.errors.js';
 
 /**
  * The JSON-RPC errors MCP callers get from mcp-proxy. A denied tool and a tool that does not exist
- * get the same one, so the answer reveals nothing about what others may use; the same holds for
- * prompts and resources.
+ * get the same one, so the answer reveals nothing about what others may use (it says "not
+ * permitted" to everyone, as test-matrix M6 asks); the same holds for prompts and resources.
  */
 export function unknownTool(name: string): McpError {
-  return new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+  return new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name} (no such tool, or not permitted)`);
 }
 
 export function unknownPrompt(name: string): McpError {
