@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { Agent, createServer, request } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixtures, createTestDatabase, uniqueId, type TestDatabase } from '@mcpgw/test-support';
 import { sendBody, type BodyResult } from '../../services/gateway/test/abuse/edge-gateway.js';
@@ -320,6 +320,58 @@ describe('edge abuse (gateway process)', () => {
       expect(figures.quiet.p99Ms.during).toBeLessThan(5_000);
     } finally {
       await gw.stop();
+    }
+  });
+
+  it('X3: 20 SSE readers that never read: the gateway buffers at most its write high-water mark per stream, RSS flat', async () => {
+    // An upstream that streams events as fast as the gateway takes them (it respects backpressure,
+    // so what it manages to write is what the gateway and the sockets between them hold).
+    let written = 0;
+    const streamer = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const event = `event: message\ndata: ${'x'.repeat(4_000)}\n\n`;
+      const pump = () => {
+        while (!res.destroyed) {
+          written += event.length;
+          if (!res.write(event)) return void res.once('drain', pump);
+        }
+      };
+      pump();
+      res.on('close', () => res.destroy());
+    });
+    await new Promise<void>((r) => streamer.listen(0, '127.0.0.1', r));
+    const streamerUrl = `http://127.0.0.1:${(streamer.address() as AddressInfo).port}`;
+    const gw = await startServiceProcess('services/gateway/src/main.ts', 'GATEWAY_PORT', gatewayEnv({ MCP_PROXY_URL: streamerUrl }), '/gateway/health');
+    const readers: Socket[] = [];
+    try {
+      const rssBefore = gw.rssMb();
+      for (let i = 0; i < 20; i++) {
+        const s = connect(gw.port, '127.0.0.1');
+        s.on('error', () => undefined);
+        s.write(`GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${key}\r\nAccept: text/event-stream\r\n\r\n`);
+        s.pause(); // never reads
+        readers.push(s);
+      }
+      await new Promise((r) => setTimeout(r, 3_000));
+      const writtenAt3s = written;
+      await new Promise((r) => setTimeout(r, 2_000));
+      const figures = {
+        slowReaders: 20,
+        upstreamWrittenMb: { at3s: Math.round(writtenAt3s / 104_857.6) / 10, at5s: Math.round(written / 104_857.6) / 10 },
+        rssMb: { before: rssBefore, after: gw.rssMb() },
+      };
+      recordFigures('X3-slow-read', figures);
+      // Held per stream: socket buffers plus the write high-water marks, a few MB at most; and it
+      // stops growing once they are full.
+      expect(written / 20).toBeLessThan(16 * 1024 * 1024);
+      expect(written - writtenAt3s).toBeLessThan(4 * 1024 * 1024);
+      expect(figures.rssMb.after - figures.rssMb.before).toBeLessThan(80);
+    } finally {
+      for (const s of readers) s.destroy();
+      await gw.stop();
+      streamer.closeAllConnections();
+      await new Promise<void>((r) => streamer.close(() => r()));
     }
   });
 
