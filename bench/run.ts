@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBench } from './bench.js';
 import { shortDuration } from './lib/measure.js';
@@ -8,7 +10,7 @@ import { targetLines } from './lib/targets.js';
 /**
  * mcpgw's benchmark: every scenario against a baseline measured in the same run, reported as a
  * ratio (docs/performance.md). Starts everything on 127.0.0.1, runs bounded loads, stops
- * everything, prints one table and the targets, writes bench/results/<time>.json and latest.json.
+ * everything, prints one table and the targets, writes bench/results/<time>.json, latest.json and latest.md.
  *
  *   npm run bench -- [--duration 3] [--reps 3] [--connections 32] [--sessions 8]
  *                    [--idle-sessions 10000] [--only edge-apikey-redis,chain-call,...]
@@ -40,12 +42,20 @@ const run = await runBench({
 });
 
 const m = run.machine;
-console.log(`\nmcpgw bench ${run.date} — ${m.cpus} × ${m.model}, Node ${m.node}, ${m.caddy}, ${m.wrk}`);
-console.log(`saturation ${run.settings.durationSec} s, c=1 and fixed rate ${shortDuration(run.settings.durationSec)} s, ${run.settings.reps} repetitions (median, min–max)\n`);
-console.log(run.table);
-for (const [name, figures] of Object.entries(run.probes)) console.log(`\n${name}: ${Object.entries(figures).map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toFixed(2)) : v}`).join(', ')}`);
-console.log(`\nTargets:\n${targetLines(run.targets)}`);
-const file = writeResults(new URL('./results/', import.meta.url).pathname, run);
-process.stderr.write(`\nresults: ${file} (and latest.json)\n`);
+const report = [
+  `mcpgw bench ${run.date} — ${m.cpus} × ${m.model}, Node ${m.node}, Caddy ${m.caddy}, ${m.wrk.split(' ')[0]}`,
+  `saturation ${run.settings.durationSec} s, c=1 and fixed rate ${shortDuration(run.settings.durationSec)} s, ${run.settings.reps} repetitions (median, min–max)`,
+  '',
+  run.table,
+  ...Object.entries(run.probes).map(([name, figures]) => `\n${name}: ${Object.entries(figures).map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toFixed(2)) : v}`).join(', ')}`),
+  '',
+  'Targets:',
+  targetLines(run.targets),
+].join('\n');
+console.log(`\n${report}`);
+const dir = new URL('./results/', import.meta.url).pathname;
+const file = writeResults(dir, run);
+writeFileSync(path.join(dir, 'latest.md'), `${report}\n`);
+process.stderr.write(`\nresults: ${file} (and latest.json, latest.md)\n`);
 // Keep-alive sockets of the load drivers would hold the process open.
 process.exit(0);

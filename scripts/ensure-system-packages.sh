@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real, when they are missing: caddy,
+# wrk (the bench and its perf smoke test),
 # chromium, redis-server (throw-away Redis servers of the fault and replica tests), postgresql-15
 # (throw-away clusters: initdb, pg_ctl) and postgresql-client (psql, pg_dump, pg_restore: the
 # Postgres init script and the backup/restore test).
@@ -8,6 +9,7 @@
 set -euo pipefail
 missing=()
 command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)

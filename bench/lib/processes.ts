@@ -26,7 +26,7 @@ export function startNode(name: string, entry: string, env: NodeJS.ProcessEnv = 
   return start(name, process.execPath, [...flags, '--import', 'tsx', entry, ...extraArgs], env);
 }
 
-export async function waitHealthy(p: BenchProcess, url: string, timeoutMs = 30_000): Promise<void> {
+export async function waitHealthy(p: BenchProcess, url: string, timeoutMs = 90_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.log()}`);

@@ -58,7 +58,7 @@ export async function startBench(databaseUrl: string, redisUrl: string): Promise
         const portVar = entry.includes('gateway') ? 'GATEWAY_PORT' : 'MCP_PROXY_PORT';
         const proc = startNode(name, entry, { ...serviceEnv, ...env, [portVar]: String(port) });
         try {
-          await waitHealthy(proc, health(port), 60_000);
+          await waitHealthy(proc, health(port));
         } catch (err) {
           await stop(proc);
           throw err;

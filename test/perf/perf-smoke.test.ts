@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { runBench, type BenchRun } from '../../bench/bench.js';
+
+/**
+ * Perf smoke (issue 8, item 5): the edge and full-chain scenarios of the real bench (bench/bench.ts)
+ * at reduced duration, one repetition. It fails only on errors (a non-2xx where 2xx is expected)
+ * or on a ratio far below its target (under a quarter of it): CI machines are noisy, so anything
+ * finer belongs to `npm run bench`, not here. Runs in its own vitest project, after every other
+ * test and alone, so the other tests' CPU load does not pass for a regression.
+ */
+const FAR_BELOW = 0.25;
+
+describe('perf smoke', () => {
+  let run: BenchRun;
+
+  it('runs the edge and full-chain scenarios with their baselines, without a single error', async () => {
+    run = await runBench({
+      only: ['edge-apikey-redis', 'chain-call'],
+      durationSec: 2,
+      reps: 1,
+      connections: 16,
+      sessionConcurrency: 4,
+      idleSessions: 0,
+      databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      log: () => undefined,
+    });
+    expect(run.rows.map((r) => r.scenario).sort()).toEqual(['caddy-echo', 'chain-call', 'direct-echo', 'direct-sdk', 'edge-apikey-redis']);
+    for (const row of run.rows) {
+      expect({ scenario: row.scenario, errors: row.errors }).toEqual({ scenario: row.scenario, errors: {} });
+      expect(row.rps, row.scenario).toBeGreaterThan(0);
+    }
+  }, 150_000);
+
+  it('keeps the edge and chain throughput within reach of their targets (> 1/4 of each)', () => {
+    expect(run, 'the bench did not run').toBeDefined();
+    const throughput = run.targets.filter((t) => t.id === 'edge-throughput' || t.id === 'chain-throughput');
+    expect(throughput.map((t) => t.id).sort()).toEqual(['chain-throughput', 'edge-throughput']);
+    for (const t of throughput) {
+      expect({ target: t.target, measured: t.measured, farBelow: t.score < FAR_BELOW }).toEqual({ target: t.target, measured: t.measured, farBelow: false });
+    }
+  });
+});
