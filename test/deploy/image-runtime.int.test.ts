@@ -53,6 +53,7 @@ function assemble(service: string): string {
 describe('images, assembled without Docker: each service starts from its production dependencies only', () => {
   let t: TestDatabase;
   const dirs: string[] = [];
+  const masterKeys = `k1:${randomBytes(32).toString('base64')}`;
   beforeAll(async () => {
     t = await createTestDatabase();
   });
@@ -83,7 +84,8 @@ describe('images, assembled without Docker: each service starts from its product
       DATABASE_URL: t.url,
       DB_SCHEMA: t.schema,
       GATEWAY_SIGNING_SECRET: randomBytes(32).toString('base64url'),
-      MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      // One key for all three services: they share the database, where its check value is recorded.
+      MASTER_KEYS: masterKeys,
       LOG_LEVEL: 'warn',
     };
     const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
