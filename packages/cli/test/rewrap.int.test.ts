@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyring, verifyMasterKeys, type MasterKey } from '@mcpgw/crypto';
-import { createMasterKeyCheckRepo } from '@mcpgw/db';
+import { createCiphertextRepo, createMasterKeyCheckRepo, ENCRYPTED_COLUMNS } from '@mcpgw/db';
 import { tenantKeyAad } from '@mcpgw/mcp-proxy';
 import { createTestDatabase, uniqueId, type TestDatabase } from '@mcpgw/test-support';
 import { EXIT, runCli } from '@mcpgw/cli';
@@ -124,6 +124,18 @@ describe('mcpgw rewrap (C5)', () => {
     expect(after.out).toContain('key k1: 0 value(s): can be removed from MASTER_KEYS');
     expect(after.out).toContain(`key k2: ${KEYS + 1} value(s)`);
   }, 120_000);
+
+  it('keeps a value changed between read and write (compare and swap): a tenant key re-entered meanwhile wins', async () => {
+    const tenant = tenants[17]!;
+    const before = (await t.repos.tenants.findKey(tenant, serverId))!;
+    const reentered = createKeyring([k2, k1]).encrypt('re-entered', tenantKeyAad(tenant, serverId));
+    await t.repos.tenants.setKey({ ...before, ciphertext: reentered });
+    const column = ENCRYPTED_COLUMNS.find((c) => c.table === 'tenant_keys')!;
+    // A rewrap that read the old value now tries to write its result: nothing changes.
+    const stale = await createCiphertextRepo(t.db.pool).swap(column, [{ key: [tenant, serverId], from: before.ciphertext, to: `${before.ciphertext}x`, keyId: 'k2' }]);
+    expect(stale).toBe(0);
+    expect((await t.repos.tenants.findKey(tenant, serverId))!.ciphertext).toBe(reentered);
+  });
 
   it('is idempotent: a second run finds nothing to move', async () => {
     const r = await mcpgw(env([k2, k1], t), 'rewrap', '--json');
