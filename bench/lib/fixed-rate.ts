@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { percentile } from './stats.js';
+import { idParts, TIMEOUT_SEC } from './wrk.js';
 import { errorsOf, goodCount, type LoadResult, type RequestSpec } from './load.js';
 
 export interface FixedRateOptions {
@@ -15,7 +16,9 @@ export interface FixedRateOptions {
  */
 export async function runFixedRate(spec: RequestSpec, options: FixedRateOptions): Promise<LoadResult> {
   let i = 0;
+  let id = 0;
   const rotate = spec.rotate;
+  const [before, after] = idParts(spec.body);
   // autocannon's histogram keeps whole milliseconds; its response events carry the exact time.
   const latencies: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -27,19 +30,19 @@ export async function runFixedRate(spec: RequestSpec, options: FixedRateOptions)
     connections: options.connections,
     overallRate: options.rate,
     duration: options.durationSec,
-    timeout: 10,
-    ...(rotate
-      ? {
-          requests: [
-            {
-              setupRequest: (req: autocannon.Request) => {
-                i = (i + 1) % rotate.values.length;
-                return { ...req, headers: { ...req.headers, [rotate.header]: rotate.values[i]! } };
-              },
-            },
-          ],
-        }
-      : {}),
+    timeout: TIMEOUT_SEC,
+    requests: [
+      {
+        // A fresh JSON-RPC id per request (MCP forbids reusing one in a session), and the next
+        // rotating header value.
+        setupRequest: (req: autocannon.Request) => {
+          const next = { ...req, ...(after === null ? {} : { body: `${before}${++id}${after}` }) };
+          if (!rotate) return next;
+          i = (i + 1) % rotate.values.length;
+          return { ...next, headers: { ...req.headers, [rotate.header]: rotate.values[i]! } };
+        },
+      },
+    ],
     }, (err, res) => (err ? reject(err) : resolve(res)));
     instance.on('response', (_client, status, _bytes, ms) => {
       if (status >= 200 && status < 300) latencies.push(ms);
@@ -49,6 +52,10 @@ export async function runFixedRate(spec: RequestSpec, options: FixedRateOptions)
   for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) if (count) statuses[code] = count;
   if (result.errors - result.timeouts > 0) statuses.socket = result.errors - result.timeouts;
   if (result.timeouts > 0) statuses.timeout = result.timeouts;
+  // Requests the rate called for but never sent or never answered (connections stuck on a slow
+  // answer when the run ended): a scenario that cannot hold the rate says so instead of hiding it.
+  const missing = Math.round(options.rate * options.durationSec) - result.requests.total - result.timeouts;
+  if (missing > Math.max(2, 0.05 * options.rate * options.durationSec)) statuses['below-rate'] = missing;
   return {
     requests: result.requests.total,
     goodRps: goodCount(statuses) / options.durationSec,

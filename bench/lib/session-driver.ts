@@ -13,12 +13,15 @@ export interface SessionPlan {
 }
 
 const PROTOCOL = '2025-06-18';
+/** One exchange unanswered this long counts as `timeout` (a session makes 4 or 5 of them). */
+const EXCHANGE_TIMEOUT_MS = 5_000;
+const failure = (err: unknown) => ((err as Error).name === 'TimeoutError' ? 'timeout' : 'socket');
 const BASE = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const headersOf = (h: HeaderSource, method: string) => (typeof h === 'function' ? h(method) : h);
 
 /** One HTTP exchange; the status, or `rpc-error` for a 200 carrying a JSON-RPC error. */
 async function send(url: string, method: string, headers: Record<string, string>, body?: unknown): Promise<{ status: string; session: string | null; text: string }> {
-  const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await fetch(url, { method, headers, signal: AbortSignal.timeout(EXCHANGE_TIMEOUT_MS), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const text = await res.text();
   const status = res.ok && /"error"\s*:\s*\{/.test(text) ? 'rpc-error' : String(res.status);
   return { status, session: res.headers.get('mcp-session-id'), text };
@@ -78,8 +81,8 @@ export async function runSessions(plan: SessionPlan, options: { concurrency: num
         const t0 = performance.now();
         try {
           if (await oneSession(plan, count)) good += 1;
-        } catch {
-          count('socket');
+        } catch (err) {
+          count(failure(err));
         }
         latencies.push(performance.now() - t0);
       }
@@ -102,7 +105,7 @@ export async function openSessions(url: string, headers: (i: number) => HeaderSo
     Array.from({ length: concurrency }, async () => {
       while (next < total) {
         const i = next++;
-        const id = await initialize(url, headers(i), count).catch(() => (count('socket'), null));
+        const id = await initialize(url, headers(i), count).catch((err: unknown) => (count(failure(err)), null));
         if (id) ids.push(id);
       }
     }),

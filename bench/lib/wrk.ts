@@ -10,14 +10,23 @@ export interface WrkOptions {
   durationSec: number;
 }
 
+/** A request unanswered this long counts as `timeout`: on loopback that is a hang, not a slow answer. */
+export const TIMEOUT_SEC = 2;
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mcpgw-bench-'));
 const lua = (v: string) => JSON.stringify(v); // ASCII only: JSON escapes are Lua escapes
 
 /**
- * The wrk script: fixed method/headers/body, an optional header taken round-robin from a file
- * (one value per line, each thread starting elsewhere), and responses counted by status, which
- * `done` prints for the parser below.
+ * The wrk script: fixed method and headers, a body whose JSON-RPC id changes per request, an
+ * optional header taken round-robin from a file (one value per line, each thread starting
+ * elsewhere), and responses counted by status, which `done` prints for the parser below.
  */
+/** The body split around its `"id":1`, or [body, null] when it has none. */
+export function idParts(body: string | undefined): [string, string | null] {
+  const at = body?.indexOf('"id":1,') ?? -1;
+  return at < 0 ? [body ?? '', null] : [body!.slice(0, at + 5), body!.slice(at + 6)];
+}
+
 function script(spec: RequestSpec): string {
   const lines = [`wrk.method = ${lua(spec.method)}`];
   if (spec.body !== undefined) lines.push(`wrk.body = ${lua(spec.body)}`);
@@ -28,25 +37,30 @@ function script(spec: RequestSpec): string {
     'function setup(thread) counter = counter + 1; thread:set("offset", counter * 7919); table.insert(threads, thread) end',
     'function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end',
   );
+  // A JSON-RPC id unique within the session (MCP forbids reusing one): `"id":1` in the body is
+  // replaced per request by a number from the thread's own range.
+  const [before, after] = idParts(spec.body);
+  lines.push(
+    'local reqs = {}',
+    'local i = 0',
+    'local n = 0',
+    'function init(args)',
+    '  statuses = {}',
+  );
   if (spec.rotate) {
     const file = path.join(dir, `v${Math.random().toString(36).slice(2)}.txt`);
     writeFileSync(file, spec.rotate.values.join('\n') + '\n');
-    lines.push(
-      'local reqs = {}',
-      'local i = 0',
-      'function init(args)',
-      '  statuses = {}',
-      `  for v in io.lines(${lua(file)}) do`,
-      `    wrk.headers[${lua(spec.rotate.header)}] = v`,
-      '    reqs[#reqs + 1] = wrk.format()',
-      '  end',
-      '  i = offset % #reqs',
-      'end',
-      'function request() i = i % #reqs + 1; return reqs[i] end',
-    );
-  } else {
-    lines.push('function init(args) statuses = {} end');
+    lines.push(`  for v in io.lines(${lua(file)}) do reqs[#reqs + 1] = v end`, '  i = offset % #reqs');
   }
+  lines.push(
+    '  n = offset * 100000000',
+    'end',
+    'function request()',
+    '  n = n + 1',
+    spec.rotate ? `  i = i % #reqs + 1; wrk.headers[${lua(spec.rotate.header)}] = reqs[i]` : '',
+    after === null ? '  return wrk.format()' : `  return wrk.format(nil, nil, nil, ${lua(before)} .. n .. ${lua(after)})`,
+    'end',
+  );
   lines.push(
     'function done(summary, latency, requests)',
     '  local all = {}',
@@ -70,7 +84,7 @@ export function runWrk(spec: RequestSpec, options: WrkOptions): Promise<LoadResu
   const file = path.join(dir, `s${Math.random().toString(36).slice(2)}.lua`);
   writeFileSync(file, script(spec));
   const threads = Math.min(options.threads, options.connections);
-  const args = ['-t', String(threads), '-c', String(options.connections), '-d', `${options.durationSec}s`, '--latency', '--timeout', '10s', '-s', file, spec.url];
+  const args = ['-t', String(threads), '-c', String(options.connections), '-d', `${options.durationSec}s`, '--latency', '--timeout', `${TIMEOUT_SEC}s`, '-s', file, spec.url];
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args);
     let out = '';
