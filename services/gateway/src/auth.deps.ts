@@ -82,9 +82,11 @@ export function buildAuthDeps(
       }),
     ],
   });
-  // Security limiters: shared through Redis when there is one, failing closed when it fails.
+  // Security limiters: shared through Redis when there is one, failing closed when it fails. They
+  // are asked only about keys not known to exist, never on a known caller's path, so they wait
+  // longer for Redis than the per-request limiters (50 ms) before refusing with 503.
   const guessLimiter = (name: string, points: number) =>
-    createRateLimiter({ name, points, durationSec: config.API_KEY_GUESS_WINDOW_SECONDS, redis, logger, failClosed: true });
+    createRateLimiter({ name, points, durationSec: config.API_KEY_GUESS_WINDOW_SECONDS, redis, logger, failClosed: true, redisTimeoutMs: 250 });
   const guard = createKeyGuessGuard({
     ip: guessLimiter('key-guess-ip', config.API_KEY_GUESSES_PER_IP),
     prefix: guessLimiter('key-guess-prefix', config.API_KEY_GUESSES_PER_PREFIX),

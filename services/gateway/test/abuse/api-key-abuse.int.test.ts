@@ -140,9 +140,13 @@ describe('API keys under abuse', () => {
           }
         }
         const guessesBeforeBlock = statuses.filter((s) => s === 401).length;
-        recordFigures('A3', { guesses: statuses.length, guessesBeforeBlock, refused429: statuses.filter((s) => s === 429).length, threshold: 20 });
+        const refused429 = statuses.filter((s) => s === 429).length;
+        // 503: Redis did not answer in time (a starved CPU), and the limiter failed closed.
+        const refused503 = statuses.filter((s) => s === 503).length;
+        recordFigures('A3', { guesses: statuses.length, guessesBeforeBlock, refused429, refused503, threshold: 20 });
         expect(guessesBeforeBlock).toBe(20);
-        expect(statuses.filter((s) => s === 429).length).toBe(1_980);
+        expect(refused429 + refused503).toBe(1_980);
+        expect(refused429).toBeGreaterThan(1_000);
         expect(Number(firstBlocked!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
         expect(Number(firstBlocked!.headers.get('retry-after'))).toBeLessThanOrEqual(60);
         expect(await firstBlocked!.json()).toMatchObject({ jsonrpc: '2.0', error: { message: expect.stringMatching(/Too many invalid credentials/) } });

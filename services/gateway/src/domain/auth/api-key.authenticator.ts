@@ -17,6 +17,8 @@ export interface ApiKeyAuthenticatorOptions {
   now?: () => number;
 }
 
+const throttledOutcome = (retryAfterSec: number) => refused('throttled', 'apikey', `too many unknown keys; retry after ${retryAfterSec} s`);
+
 function toIdentity(p: ApiKeyPrincipal): Identity {
   const lists = narrowServers(
     { allowServers: p.userAllowServers, blockServers: p.userBlockServers },
@@ -72,15 +74,17 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
     async authenticate(key: string, ctx?: { clientIp: string }): Promise<AuthOutcome> {
       const guard = ctx ? options.guard : undefined;
       if (!looksLikeApiKey(key)) {
-        // A broken key is a guess too, but costs no lookup: counted, never refused for the guard's sake.
-        if (guard) await guard.failed(key, ctx!.clientIp);
+        // A broken key is a guess too (counted), though it costs no lookup.
+        const verdict = guard ? await guard.attempt(key, ctx!.clientIp) : null;
+        if (verdict && !verdict.go && verdict.why === 'throttled') return throttledOutcome(verdict.retryAfterSec);
         return refused('malformed', 'apikey');
       }
       const hash = hashApiKey(key);
-      if (guard && !known.has(hash)) {
-        const verdict = await guard.before(key, ctx!.clientIp);
+      const counted = guard !== undefined && !known.has(hash);
+      if (counted) {
+        const verdict = await guard.attempt(key, ctx!.clientIp);
         if (!verdict.go && verdict.why === 'unavailable') return refused('unavailable', 'apikey', 'guess counters unavailable');
-        if (!verdict.go && verdict.why === 'throttled') return refused('throttled', 'apikey', `too many unknown keys; retry after ${verdict.retryAfterSec} s`);
+        if (!verdict.go && verdict.why === 'throttled') return throttledOutcome(verdict.retryAfterSec);
       }
       let p: ApiKeyPrincipal | null;
       try {
@@ -88,10 +92,8 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
       } catch {
         return refused('unavailable', 'apikey', 'could not read the key');
       }
-      if (!p) {
-        if (guard) await guard.failed(key, ctx!.clientIp);
-        return refused('unknown', 'apikey');
-      }
+      if (counted && p) await guard.existed(key, ctx!.clientIp);
+      if (!p) return refused('unknown', 'apikey');
       if (p.revokedAt) return refused('revoked', 'apikey');
       if (p.expiresAt && p.expiresAt.getTime() <= now()) return refused('expired', 'apikey');
       if (!p.enabled) return refused('disabled', 'apikey');
