@@ -16,7 +16,7 @@ let upstream: RecordingUpstream;
 let gw: TestGateway;
 let apiKey: string;
 let localToken: string;
-const RUNS = { numRuns: 150, interruptAfterTimeLimit: 5_000 };
+const RUNS = { numRuns: 150, interruptAfterTimeLimit: 4_000 };
 const PASSWORD = 'fuzz password 0123456789';
 
 beforeAll(async () => {
