@@ -140,11 +140,13 @@ describe('gateway under a Redis outage (R1, R2, R3)', () => {
         {
           at: 5_500,
           run: async () => {
+            // Security limiters fail closed: the sign-in throttle cannot count, so sign-in is refused.
+            // (First and concurrently: on a saturated VM these probes can take seconds each.)
+            const signInStatus = signIn().then((r) => r.status);
             marks.healthDuring = ((await (await fetch(`${gw.url}/gateway/health`)).json()) as { redis: string }).redis;
             const ready = await fetch(`${gw.url}/gateway/ready`);
             marks.readyDuring = `${ready.status} ${((await ready.json()) as { checks: { redis: string } }).checks.redis}`;
-            // Security limiters fail closed: the sign-in throttle cannot count, so sign-in is refused.
-            marks.signInDuring = (await signIn()).status;
+            marks.signInDuring = await signInStatus;
           },
         },
         { at: 8_000, run: async () => { await redis.start(); marks.restartedAt = performance.now(); recoveredBase = redisDecisions(); } },
