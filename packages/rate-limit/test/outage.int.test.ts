@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureLogger, freePort, spareRedis, uniqueId, waitFor, type SpareRedis } from '@mcpgw/test-support';
-import { createRateLimiter, createRedisClient, type RedisClient } from '../src/index.js';
+import { createRateLimiter, createRedisClient, redisHealth, type RedisClient } from '../src/index.js';
 
 const started: SpareRedis[] = [];
 const clients: RedisClient[] = [];
@@ -74,5 +74,22 @@ describe('limiters when Redis fails', () => {
     await waitFor(async () => (await l.consume('k')).store === 'redis', 5_000, 20);
     expect(Date.now() - resumed).toBeLessThan(1_500);
     expect(lines.filter((x) => /redis is back/.test(x))).toHaveLength(1);
+  });
+
+  it('counts each outage once (mcpgw_redis_outages_total), however many decisions and reconnect attempts it takes', async () => {
+    const { redis, client, logger } = await setup();
+    const limiter = createRateLimiter({ name: 'user', points: 1_000, durationSec: 60, redis: client, logger, keyPrefix: uniqueId('oc-') });
+    const health = redisHealth(client);
+    expect((await limiter.consume('a')).store).toBe('redis');
+    expect(health.outages).toBe(0);
+    for (let outage = 1; outage <= 2; outage++) {
+      await redis.kill();
+      for (let i = 0; i < 50; i++) expect((await limiter.consume('a')).store).toBe('insurance');
+      await new Promise((r) => setTimeout(r, 600)); // a few reconnect attempts fail meanwhile
+      expect(health.outages).toBe(outage);
+      await redis.start();
+      await waitFor(async () => (await limiter.consume('a')).store === 'redis', 10_000, 50);
+      expect(health.down).toBe(false);
+    }
   });
 });
