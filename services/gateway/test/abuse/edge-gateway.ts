@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { listen, type ListeningServer } from '@mcpgw/http';
+import { listen, type ListeningServer, type ListenOptions } from '@mcpgw/http';
 import { silentLogger, type TestDatabase } from '@mcpgw/test-support';
 import { buildGatewayDeps, createGatewayApp, readConfig, type GatewayDeps } from '@mcpgw/gateway';
 import { listenOptionsOf } from '../../src/server-options.js';
@@ -20,7 +20,10 @@ export async function startEdgeGateway(t: TestDatabase, upstreamUrl: string, env
   });
   const deps: GatewayDeps = buildGatewayDeps(config, silentLogger('gateway'));
   const gateway = createGatewayApp(deps);
-  const server: ListeningServer = await listen(gateway.app, { ...listenOptionsOf(config), host: '127.0.0.1', port: 0 });
+  // As main.ts: the app's own request classes, when it has them.
+  const httpClasses = (gateway as { httpClasses?: object }).httpClasses;
+  const options = { ...listenOptionsOf(config), host: '127.0.0.1', port: 0, ...(httpClasses ? { httpClasses } : {}) } as ListenOptions;
+  const server: ListeningServer = await listen(gateway.app, options);
   return {
     deps,
     server,
