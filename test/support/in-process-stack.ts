@@ -81,7 +81,7 @@ export async function startInProcessStack(
     logger('gateway'),
   );
   const gw = gateway.createGatewayApp(gwDeps);
-  const gwServer = await listen(gw.app, { host: '127.0.0.1', port: gatewayPort });
+  const gwServer = await listen(gw.app, { host: '127.0.0.1', port: gatewayPort, httpClasses: gw.httpClasses });
   servers.push(gwServer);
   closers.push(() => gw.close(), () => gwDeps.close());
 

@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { RequestListener } from 'node:http';
 import { HEADER } from '@mcpgw/identity';
@@ -80,6 +80,12 @@ export interface ListenOptions {
    * (`ulimit -n`) less what the service needs for its own outbound sockets.
    */
   maxConnections?: number;
+  /**
+   * The classes the server makes requests and responses from (Node's `IncomingMessage` and
+   * `ServerResponse` options). The gateway passes subclasses with express's helpers on their
+   * prototype, so a request never changes prototype on its way through (see expressHttpClasses).
+   */
+  httpClasses?: { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse };
 }
 
 /**
@@ -106,6 +112,7 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
       requestTimeout,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
       connectionsCheckingInterval: checkingIntervalFor(headersTimeout, requestTimeout),
+      ...options.httpClasses,
     },
     (req, res) => {
       running.add(res);

@@ -1,9 +1,12 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { assignRequestId, handleErrors } from '@mcpgw/http';
 import { registerMetricsRoute } from '@mcpgw/metrics';
 import type { GatewayDeps } from './deps.js';
 import { errorFormatFor } from './domain/error-format.js';
 import { isGatewayAdminPath, isGatewayCallerPath, requiresIdentity, upstreamFor } from './domain/routing.js';
+import { runPipeline } from './request-pipeline.js';
+import { adoptExpress, expressHttpClasses, type HttpClasses } from './http-classes.js';
 import { recordRequests } from './middleware/analytics.middleware.js';
 import { refuseBlocked } from './middleware/block.middleware.js';
 import { takeMcpFacts } from './middleware/mcp-facts.middleware.js';
@@ -22,10 +25,10 @@ import { registerAuthSessionRoutes } from './routes/auth-session.routes.js';
 import { registerOAuthRoutes } from './routes/oauth.routes.js';
 import { registerWellKnownRoutes } from './routes/well-known.routes.js';
 
-/** Applies `middleware` only to requests bound for an upstream that needs an identity (or /gateway/stats, /auth/me, /auth/logout). */
-function forProtected(middleware: (req: Request, res: Response, next: NextFunction) => unknown) {
+/** Applies `middleware` only to the gateway's own routes that need an identity (/gateway/stats, /auth/me, /auth/logout). */
+function forGatewayCallers(middleware: (req: Request, res: Response, next: NextFunction) => unknown) {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (requiresIdentity(upstreamFor(req.path)) || isGatewayAdminPath(req.path) || isGatewayCallerPath(req.path)) return middleware(req, res, next);
+    if (isGatewayAdminPath(req.path) || isGatewayCallerPath(req.path)) return middleware(req, res, next);
     next();
   };
 }
@@ -47,9 +50,17 @@ function forProtected(middleware: (req: Request, res: Response, next: NextFuncti
  *  8. drop the caller's credential, inject signed identity headers
  *  9. proxy to mcp-proxy, admin-portal or Open WebUI
  * 10. one error middleware (JSON-RPC for MCP, problem+json for REST, HTML for pages)
+ *
+ * Proxied paths (/mcp, /servers, /mcp-admin), nearly all the traffic, run steps 1, 2, 4 to 9 as one
+ * fixed list without express's router (request-pipeline.ts), and mcp-proxy's x-mcpgw-* headers are
+ * taken off by the forwarder itself; express serves the rest (steps 3, 9 for Open WebUI, and
+ * /gateway/stats, /auth/me, /auth/logout after steps 5 to 7).
  */
 export function createGatewayApp(deps: GatewayDeps): {
-  app: express.Express;
+  /** The request listener of the gateway's HTTP server. */
+  app: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The classes the server should build requests from (listen's httpClasses): see http-classes.ts. */
+  httpClasses: HttpClasses;
   close(): void;
   /** A graceful stop begins: health endpoints answer 503 draining, GET streams end (returns how many). */
   startDraining(): number;
@@ -58,9 +69,36 @@ export function createGatewayApp(deps: GatewayDeps): {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustProxy);
+  const httpClasses = expressHttpClasses(app);
   const onError = handleErrors(deps.logger, errorFormatFor, { security: deps.security });
   const proxy = createProxyHandler(deps.config.targets, onError, deps.logger, { maxBodyBytes: deps.config.maxBodyBytes });
+  const analytics = deps.traffic.analytics ? recordRequests(deps.traffic.analytics) : null;
+  const tenant = { rules: deps.traffic.tenantRules, limiters: deps.traffic.tenantLimiters };
+  const identity = {
+    authenticate: authenticate(deps.auth.caller),
+    refuseBlocked: refuseBlocked({ blocks: deps.traffic.blocks, security: deps.security }),
+    rateLimit: deps.config.rateLimitEnabled ? enforceRateLimit({ user: deps.userLimiter, ip: deps.ipLimiter, tenant, security: deps.security }) : null,
+    require: requireIdentity({ security: deps.security, resourceMetadataUrl: deps.auth.discovery.resourceMetadataUrl }),
+  };
+  const sign = injectIdentityHeaders(deps.config.signingSecret);
 
+  // Proxied paths (/mcp, /servers, /mcp-admin): steps 1, 2, 4 to 9 as one fixed list.
+  const proxied: RequestHandler[] = [
+    assignRequestId(),
+    stripIdentityHeaders(),
+    deps.traffic.observeRequests,
+    ...(analytics ? [analytics] : []),
+    limitBody(deps.config.maxBodyBytes),
+    identity.authenticate,
+    identity.refuseBlocked,
+    ...(identity.rateLimit ? [identity.rateLimit] : []),
+    identity.require,
+    dropCredentials(),
+    sign,
+    proxy.forward,
+  ];
+
+  // Everything else: the gateway's own routes and Open WebUI, through express.
   app.use(assignRequestId());
   app.use(stripIdentityHeaders());
   app.use(deps.traffic.observeRequests);
@@ -74,30 +112,35 @@ export function createGatewayApp(deps: GatewayDeps): {
   registerMetricsRoute(ops, deps.traffic.registry, deps.config.metricsToken);
   app.use(ops);
   app.use(takeMcpFacts());
-  if (deps.traffic.analytics) app.use(recordRequests(deps.traffic.analytics));
+  if (analytics) app.use(analytics);
   const router = express.Router();
   registerWellKnownRoutes(router, { discovery: deps.auth.discovery, keys: deps.auth.keys });
   registerAuthRoutes(router, { accounts: deps.auth.accounts });
   registerOAuthRoutes(router, { clientCredentials: deps.auth.clientCredentials });
   app.use(router);
   app.use(limitBody(deps.config.maxBodyBytes));
-  app.use(forProtected(authenticate(deps.auth.caller)));
-  app.use(forProtected(refuseBlocked({ blocks: deps.traffic.blocks, security: deps.security })));
-  if (deps.config.rateLimitEnabled) {
-    const tenant = { rules: deps.traffic.tenantRules, limiters: deps.traffic.tenantLimiters };
-    app.use(forProtected(enforceRateLimit({ user: deps.userLimiter, ip: deps.ipLimiter, tenant, security: deps.security })));
-  }
-  app.use(forProtected(requireIdentity({ security: deps.security, resourceMetadataUrl: deps.auth.discovery.resourceMetadataUrl })));
+  app.use(forGatewayCallers(identity.authenticate));
+  app.use(forGatewayCallers(identity.refuseBlocked));
+  if (identity.rateLimit) app.use(forGatewayCallers(identity.rateLimit));
+  app.use(forGatewayCallers(identity.require));
   const admin = express.Router();
   registerStatsRoutes(admin, { traffic: deps.traffic, rateLimitEnabled: deps.config.rateLimitEnabled, retentionDays: deps.config.analyticsRetentionDays });
   registerAuthSessionRoutes(admin, { accounts: deps.auth.accounts });
   app.use(admin);
-  app.use(forProtected(dropCredentials()));
-  app.use(injectIdentityHeaders(deps.config.signingSecret));
-  app.use(proxy.handler);
+  app.use(sign);
+  app.use(proxy.openwebui);
   app.use(onError);
+
   return {
-    app,
+    app(req, res) {
+      // Express's request and response prototypes first: the path is then read exactly as express
+      // reads it (an absolute-form request target included), so no request can reach an
+      // identity-requiring upstream except through the list above.
+      const request = adoptExpress(app, httpClasses, req, res);
+      if (requiresIdentity(upstreamFor(request.path))) runPipeline(proxied, onError, request, request.res!);
+      else app(req, res);
+    },
+    httpClasses,
     close: proxy.close,
     startDraining() {
       draining = true;

@@ -31,7 +31,7 @@ if (redis && redis.status !== 'ready') {
   });
 }
 const gateway = createGatewayApp(deps);
-const server = await listen(gateway.app, listenOptionsOf(config));
+const server = await listen(gateway.app, { ...listenOptionsOf(config), httpClasses: gateway.httpClasses });
 logger.info('gateway listening', {
   url: server.url,
   mcpProxy: config.MCP_PROXY_URL,

@@ -16,7 +16,10 @@ export interface ProxyTargets {
 }
 
 export interface ProxyHandler {
-  handler: RequestHandler;
+  /** mcp-proxy and the admin portal: the last step of the proxied list (the identity is signed by then). */
+  forward: RequestHandler;
+  /** Open WebUI (any other path), or 404 when OPENWEBUI_URL is not set; never mcp-proxy or the admin portal. */
+  openwebui: RequestHandler;
   /** Ends the GET streams (SSE) through this process: the first step of a graceful stop. */
   endStreams(): number;
   close(): void;
@@ -35,7 +38,7 @@ export function createProxyHandler(targets: ProxyTargets, onError: ErrorRequestH
     forwarders.set(upstream, createUpstreamForwarder({ name: upstream, urls: targets[upstream], maxBodyBytes: options.maxBodyBytes, logger }));
   }
   const agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 60_000 });
-  const openwebui = targets.openwebui
+  const openwebuiProxy = targets.openwebui
     ? (createProxyMiddleware<Request, Response>({
         target: targets.openwebui,
         agent,
@@ -53,17 +56,20 @@ export function createProxyHandler(targets: ProxyTargets, onError: ErrorRequestH
       }) as RequestHandler)
     : undefined;
   return {
-    handler: (req: Request, res: Response, next: NextFunction) => {
+    forward: (req: Request, res: Response, next: NextFunction) => {
       const upstream = upstreamFor(req.path);
       if (upstream === 'openwebui') {
-        if (!openwebui) {
-          next(new AppError('NOT_FOUND', `No route for ${req.path}`));
-          return;
-        }
-        void openwebui(req, res, next);
+        next(new AppError('NOT_FOUND', `No route for ${req.path}`));
         return;
       }
       forwarders.get(upstream)!.handle(req, res, next);
+    },
+    openwebui: (req: Request, res: Response, next: NextFunction) => {
+      if (!openwebuiProxy || upstreamFor(req.path) !== 'openwebui') {
+        next(new AppError('NOT_FOUND', `No route for ${req.path}`));
+        return;
+      }
+      void openwebuiProxy(req, res, next);
     },
     endStreams: () => [...forwarders.values()].reduce((n, f) => n + f.endStreams(), 0),
     close: () => {

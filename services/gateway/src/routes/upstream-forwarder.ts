@@ -3,7 +3,8 @@ import { Agent, request, type ClientRequest, type IncomingHttpHeaders, type Inco
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '@mcpgw/http';
-import { HEADER } from '@mcpgw/identity';
+import { HEADER, INTERNAL_RESPONSE_HEADERS } from '@mcpgw/identity';
+import '../middleware/mcp-facts.middleware.js';
 import type { Logger } from '@mcpgw/logger';
 
 /**
@@ -73,11 +74,11 @@ export function instanceForSession<T extends { url: URL }>(sessionId: string, ca
 
 function forwardedHeaders(req: Request, body: Buffer, instance: Instance): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
-  const listed = String(req.headers.connection ?? '')
-    .split(',')
-    .map((h) => h.trim().toLowerCase());
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name) || name.startsWith('x-mcpgw-')) continue;
+  const inbound = req.headers;
+  const listed = inbound.connection ? inbound.connection.split(',').map((h) => h.trim().toLowerCase()) : [];
+  for (const name in inbound) {
+    const value = inbound[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith('x-mcpgw-') || (listed.length > 0 && listed.includes(name))) continue;
     headers[name] = value;
   }
   if (body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(req.method)) headers['content-length'] = body.length;
@@ -92,12 +93,20 @@ function forwardedHeaders(req: Request, body: Buffer, instance: Instance): Outgo
   return headers;
 }
 
-function copyResponseHeaders(from: IncomingHttpHeaders, res: Response): void {
-  const listed = String(from.connection ?? '')
-    .split(',')
-    .map((h) => h.trim().toLowerCase());
-  for (const [name, value] of Object.entries(from)) {
-    if (value === undefined || (HOP_BY_HOP.has(name) && name !== 'content-length') || listed.includes(name)) continue;
+const INTERNAL = new Set<string>(INTERNAL_RESPONSE_HEADERS);
+const fact = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : null);
+
+/**
+ * Copies the upstream's response headers but hop-by-hop ones and mcpgw's internal x-mcpgw-* ones,
+ * which callers never see; from mcp-proxy (`factsFrom`), those say what the request was about
+ * (MCP method, server, tool) and become `req.mcpFacts` for the analytics row.
+ */
+function copyResponseHeaders(from: IncomingHttpHeaders, req: Request, res: Response, factsFrom: boolean): void {
+  const listed = from.connection ? from.connection.split(',').map((h) => h.trim().toLowerCase()) : [];
+  if (factsFrom) req.mcpFacts = { mcpMethod: fact(from[HEADER.mcpgwMcpMethod]), serverId: fact(from[HEADER.mcpgwServer]), tool: fact(from[HEADER.mcpgwTool]) };
+  for (const name in from) {
+    const value = from[name];
+    if (value === undefined || INTERNAL.has(name) || (HOP_BY_HOP.has(name) && name !== 'content-length') || (listed.length > 0 && listed.includes(name))) continue;
     res.setHeader(name, value);
   }
 }
@@ -231,7 +240,7 @@ export function createUpstreamForwarder(options: ForwarderOptions): Forwarder {
           return;
         }
       }
-      copyResponseHeaders(upstreamRes.headers, res);
+      copyResponseHeaders(upstreamRes.headers, req, res, name === 'mcp-proxy');
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage);
       if (req.method === 'GET' && String(upstreamRes.headers['content-type'] ?? '').startsWith('text/event-stream')) {
         if (draining) {

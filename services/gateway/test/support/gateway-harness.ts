@@ -58,7 +58,7 @@ export async function startTestGateway(t: TestDatabase, upstreamUrl: string, env
   });
   const deps: GatewayDeps = buildGatewayDeps(config, silentLogger('gateway'));
   const gateway = createGatewayApp(deps);
-  const server = await listen(gateway.app, { host: '127.0.0.1', port: 0 });
+  const server = await listen(gateway.app, { host: '127.0.0.1', port: 0, httpClasses: gateway.httpClasses });
   return {
     deps,
     url: server.url,
