@@ -106,5 +106,5 @@ describe('R8: a slow upstream server (500 ms) at 200 concurrency', () => {
     } finally {
       await Promise.all(callers.map(({ identity, sessionId }) => gatewayFetch(identity)(url, { method: 'DELETE', headers: { 'mcp-session-id': sessionId } }).then((r) => r.body?.cancel())));
     }
-  });
+  }, DURATION_MS + 60_000);
 });
