@@ -7,3 +7,4 @@ export { listen, type ListeningServer, type ListenOptions } from './listen.js';
 export { requireGatewayIdentity, identityOf, type GatewayIdentityOptions } from './gateway-identity.middleware.js';
 export { createSecurityEventRecorder, type SecurityEventRecorder, type SecurityEventSink, type SecurityEventInput } from './security-event.recorder.js';
 export { assertUrlAllowed, classifyAddress, urlPolicyRefusal, UrlPolicyError, CONNECT_TIME_POLICY, type UrlPolicy, type AddressClass, type Lookup } from './url-policy.js';
+export { expressHttpClasses, isExpressApp, type HttpClasses } from './express-http-classes.js';

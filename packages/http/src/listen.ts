@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { expressHttpClasses, isExpressApp, type HttpClasses } from './express-http-classes.js';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { RequestListener } from 'node:http';
 import { HEADER } from '@mcpgw/identity';
@@ -82,10 +83,10 @@ export interface ListenOptions {
   maxConnections?: number;
   /**
    * The classes the server makes requests and responses from (Node's `IncomingMessage` and
-   * `ServerResponse` options). The gateway passes subclasses with express's helpers on their
-   * prototype, so a request never changes prototype on its way through (see expressHttpClasses).
+   * `ServerResponse` options). Default: for an express app, classes born with its prototypes, so
+   * a request never changes prototype on its way through (express-http-classes.ts); else Node's.
    */
-  httpClasses?: { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse };
+  httpClasses?: HttpClasses;
 }
 
 /**
@@ -112,7 +113,7 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
       requestTimeout,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
       connectionsCheckingInterval: checkingIntervalFor(headersTimeout, requestTimeout),
-      ...options.httpClasses,
+      ...(options.httpClasses ?? (isExpressApp(handler) ? expressHttpClasses(handler) : {})),
     },
     (req, res) => {
       running.add(res);

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { assignRequestId, handleErrors } from '@mcpgw/http';
+import { assignRequestId, expressHttpClasses, handleErrors, type HttpClasses } from '@mcpgw/http';
 import { registerMetricsRoute } from '@mcpgw/metrics';
 import type { GatewayDeps } from './deps.js';
 import { errorFormatFor } from './domain/error-format.js';
 import { isGatewayAdminPath, isGatewayCallerPath, requiresIdentity, upstreamFor } from './domain/routing.js';
 import { runPipeline } from './request-pipeline.js';
-import { adoptExpress, expressHttpClasses, type HttpClasses } from './http-classes.js';
+import { adoptExpress } from './adopt-express.js';
 import { recordRequests } from './middleware/analytics.middleware.js';
 import { refuseBlocked } from './middleware/block.middleware.js';
 import { takeMcpFacts } from './middleware/mcp-facts.middleware.js';
@@ -59,7 +59,7 @@ function forGatewayCallers(middleware: (req: Request, res: Response, next: NextF
 export function createGatewayApp(deps: GatewayDeps): {
   /** The request listener of the gateway's HTTP server. */
   app: (req: IncomingMessage, res: ServerResponse) => void;
-  /** The classes the server should build requests from (listen's httpClasses): see http-classes.ts. */
+  /** The classes the server should build requests from (listen's httpClasses): see @mcpgw/http express-http-classes.ts. */
   httpClasses: HttpClasses;
   close(): void;
   /** A graceful stop begins: health endpoints answer 503 draining, GET streams end (returns how many). */
