@@ -180,6 +180,18 @@ describe('API keys under abuse', () => {
       }
     });
 
+    it('never counts real keys: 40 keys used for the first time at once from one address are all served', async () => {
+      const gw = await redisReady(await startTestGateway(t, upstream.url, limits));
+      try {
+        const users = await Promise.all(Array.from({ length: 40 }, () => fx.user()));
+        const ip = randomIp();
+        const statuses = await Promise.all(users.map(async (u) => (await call(gw.url, u.key, fromIp(ip))).status));
+        expect(statuses.every((s) => s === 200)).toBe(true);
+      } finally {
+        await gw.close();
+      }
+    });
+
     it('fails closed: without Redis, a key not known to exist gets 503 with Retry-After, not an uncounted lookup', async () => {
       const deadPort = await freePort();
       const gw = await startTestGateway(t, upstream.url, { ...limits, REDIS_URL: `redis://127.0.0.1:${deadPort}` });

@@ -3,7 +3,7 @@ import type { ApiKeyPrincipal, ApiKeyRepo } from '@mcpgw/db';
 import type { Identity } from '@mcpgw/identity';
 import type { KeyUsageRecorder } from '../key-usage.recorder.js';
 import { refused, type AuthOutcome } from './auth-outcome.js';
-import type { KeyGuessGuard } from './key-guess.guard.js';
+import type { GuessVerdict, KeyGuessGuard } from './key-guess.guard.js';
 import { narrowServers } from './identity.resolver.js';
 
 export interface ApiKeyAuthenticatorOptions {
@@ -18,6 +18,8 @@ export interface ApiKeyAuthenticatorOptions {
 }
 
 const throttledOutcome = (retryAfterSec: number) => refused('throttled', 'apikey', `too many unknown keys; retry after ${retryAfterSec} s`);
+const guessRefusal = (verdict: Exclude<GuessVerdict, { go: true }>): AuthOutcome =>
+  verdict.why === 'unavailable' ? refused('unavailable', 'apikey', 'guess counters unavailable') : throttledOutcome(verdict.retryAfterSec);
 
 function toIdentity(p: ApiKeyPrincipal): Identity {
   const lists = narrowServers(
@@ -74,17 +76,16 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
     async authenticate(key: string, ctx?: { clientIp: string }): Promise<AuthOutcome> {
       const guard = ctx ? options.guard : undefined;
       if (!looksLikeApiKey(key)) {
-        // A broken key is a guess too (counted), though it costs no lookup.
-        const verdict = guard ? await guard.attempt(key, ctx!.clientIp) : null;
+        // A broken key is a failed guess too, though it costs no lookup.
+        const verdict = guard ? await guard.failed(key, ctx!.clientIp) : null;
         if (verdict && !verdict.go && verdict.why === 'throttled') return throttledOutcome(verdict.retryAfterSec);
         return refused('malformed', 'apikey');
       }
       const hash = hashApiKey(key);
-      const counted = guard !== undefined && !known.has(hash);
-      if (counted) {
-        const verdict = await guard.attempt(key, ctx!.clientIp);
-        if (!verdict.go && verdict.why === 'unavailable') return refused('unavailable', 'apikey', 'guess counters unavailable');
-        if (!verdict.go && verdict.why === 'throttled') return throttledOutcome(verdict.retryAfterSec);
+      const guarded = guard !== undefined && !known.has(hash);
+      if (guarded) {
+        const verdict = await guard.check(key, ctx!.clientIp);
+        if (!verdict.go) return guessRefusal(verdict);
       }
       let p: ApiKeyPrincipal | null;
       try {
@@ -92,8 +93,10 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
       } catch {
         return refused('unavailable', 'apikey', 'could not read the key');
       }
-      if (counted && p) await guard.existed(key, ctx!.clientIp);
-      if (!p) return refused('unknown', 'apikey');
+      if (!p) {
+        const verdict = guarded ? await guard.failed(key, ctx!.clientIp) : null;
+        return verdict && !verdict.go ? guessRefusal(verdict) : refused('unknown', 'apikey');
+      }
       if (p.revokedAt) return refused('revoked', 'apikey');
       if (p.expiresAt && p.expiresAt.getTime() <= now()) return refused('expired', 'apikey');
       if (!p.enabled) return refused('disabled', 'apikey');

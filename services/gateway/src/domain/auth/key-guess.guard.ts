@@ -1,6 +1,6 @@
 import type { RateLimiter, RateLimitResult } from '@mcpgw/rate-limit';
 
-/** What the guard says before a key not known to exist is looked up. */
+/** What the guard says about an attempt with a key not known to exist. */
 export type GuessVerdict = { go: true } | { go: false; why: 'throttled'; retryAfterSec: number } | { go: false; why: 'unavailable' };
 
 /** The part of a key that names it without revealing it (`mcpgw_` and 6 characters, as shown in the admin portal). */
@@ -9,38 +9,41 @@ export function keyPrefixOf(key: string): string {
 }
 
 /**
- * Bounds API-key guessing (test-matrix A3). Every attempt with a key not known to exist counts,
- * before the lookup, once against the client IP and once against the key's prefix; when the key
- * turns out to exist the two counts are given back, so real keys never spend a budget. Counting
- * first (one atomic increment per counter) keeps the bound exact under concurrency and when Redis
- * answers late: a guess that could not be counted is not looked up.
+ * Bounds API-key guessing (test-matrix A3). Only keys that turn out not to exist count: once
+ * against the client IP, once against the key's prefix. Real keys never count, so a burst of
+ * legitimate first requests (many users behind one address) spends nothing.
  *
- * Refused with 429 (before any lookup): every attempt from an address beyond its budget of the
- * window; and, once a prefix is beyond its budget, attempts on it from addresses that have already
- * guessed wrong. A guesser spread over many addresses then gets one guess per address, while the
- * key's owner, whose address has not failed, is never locked out by strangers who know the prefix
- * (it is shown in the admin portal).
+ * Refused with 429: every attempt from an address beyond its budget of the window; and, once a
+ * prefix is beyond its budget, attempts on it from addresses that have already guessed wrong. A
+ * guesser spread over many addresses then gets one guess per address, while the key's owner,
+ * whose address has not failed, is never locked out by strangers who know the prefix (it is shown
+ * in the admin portal). Spent budgets refuse before any lookup (`check`); the count after a failed
+ * lookup (`failed`) decides between 401 and 429 on one atomic increment, so exactly the budget's
+ * worth of guesses is answered 401 however many run at once.
  *
  * Both counters live in Redis when there is one, and the guard fails closed: when they cannot be
- * counted, the attempt is refused with 503 rather than looked up uncounted (with N instances an
- * in-process fallback would allow N times the budget).
+ * read or counted, the attempt is refused with 503 (with N instances an in-process fallback would
+ * allow N times the budget).
  */
 export function createKeyGuessGuard(limiters: { ip: RateLimiter; prefix: RateLimiter }) {
   const throttled = (r: RateLimitResult): GuessVerdict => ({ go: false, why: 'throttled', retryAfterSec: Math.max(1, Math.ceil(r.resetMs / 1000)) });
+  /** `before`: failures counted before this attempt; within budget `remaining` is exact. */
+  const verdictOf = (ip: RateLimitResult, prefix: RateLimitResult, spent: (r: RateLimitResult) => boolean, before: number): GuessVerdict => {
+    if (ip.unavailable || prefix.unavailable) return { go: false, why: 'unavailable' };
+    if (spent(ip)) return throttled(ip);
+    if (spent(prefix) && before > 0) return throttled(prefix);
+    return { go: true };
+  };
   return {
-    /** Counts an attempt with a key not known to exist, and says whether it may be looked up. */
-    async attempt(key: string, clientIp: string): Promise<GuessVerdict> {
-      const [ip, prefix] = await Promise.all([limiters.ip.consume(clientIp), limiters.prefix.consume(keyPrefixOf(key))]);
-      if (ip.unavailable || prefix.unavailable) return { go: false, why: 'unavailable' };
-      if (!ip.allowed) return throttled(ip);
-      // Within budget, `remaining` is exact: attempts so far, this one included, are limit - remaining.
-      const earlierFailures = ip.limit - ip.remaining - 1;
-      if (!prefix.allowed && earlierFailures > 0) return throttled(prefix);
-      return { go: true };
+    /** Before the lookup: whether the budgets leave room for one more guess (reads the counts, adds nothing). */
+    async check(key: string, clientIp: string): Promise<GuessVerdict> {
+      const [ip, prefix] = await Promise.all([limiters.ip.consume(clientIp, 0), limiters.prefix.consume(keyPrefixOf(key), 0)]);
+      return verdictOf(ip, prefix, (r) => !r.allowed || r.remaining <= 0, ip.limit - ip.remaining);
     },
-    /** The key of a counted attempt exists: give the two counts back. */
-    async existed(key: string, clientIp: string): Promise<void> {
-      await Promise.all([limiters.ip.consume(clientIp, -1), limiters.prefix.consume(keyPrefixOf(key), -1)]);
+    /** The key does not exist: one guess against both budgets; go means "answer 401", else 429 or 503. */
+    async failed(key: string, clientIp: string): Promise<GuessVerdict> {
+      const [ip, prefix] = await Promise.all([limiters.ip.consume(clientIp), limiters.prefix.consume(keyPrefixOf(key))]);
+      return verdictOf(ip, prefix, (r) => !r.allowed, ip.limit - ip.remaining - 1);
     },
   };
 }
