@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { assignRequestId, expressHttpClasses, handleErrors, type HttpClasses } from '@mcpgw/http';
 import { registerMetricsRoute } from '@mcpgw/metrics';
+import { redisHealth } from '@mcpgw/rate-limit';
 import type { GatewayDeps } from './deps.js';
 import { errorFormatFor } from './domain/error-format.js';
 import { isGatewayAdminPath, isGatewayCallerPath, requiresIdentity, upstreamFor } from './domain/routing.js';
@@ -106,7 +107,7 @@ export function createGatewayApp(deps: GatewayDeps): {
   const redis = deps.redis;
   registerHealthRoutes(
     ops,
-    { rateLimitStore: deps.userLimiter.store, redisReady: redis ? () => redis.status === 'ready' : null, draining: () => draining },
+    { rateLimitStore: deps.userLimiter.store, redisReady: redis ? () => redis.status === 'ready' && !redisHealth(redis).down : null, draining: () => draining },
     { database: () => deps.db.ping(), redis: redis ? async () => (await redis.ping()) === 'PONG' : null },
   );
   registerMetricsRoute(ops, deps.traffic.registry, deps.config.metricsToken);
