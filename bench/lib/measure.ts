@@ -1,6 +1,6 @@
 import { runFixedRate } from './fixed-rate.js';
 import type { LoadResult } from './load.js';
-import { cpuSeconds, sampleRss } from './processes.js';
+import { cpuSeconds, sampleRss, type BenchProcess } from './processes.js';
 import type { Scenario } from './scenario.js';
 import { runSessions } from './session-driver.js';
 import { addCounts } from './stats.js';
@@ -43,9 +43,26 @@ const push = (into: { p50: number[]; p90: number[]; p99: number[] }, r: LoadResu
   into.p99.push(r.p99);
 };
 
+/** Saturation may queue: a request counts as timed out only after this long. */
+const SATURATED_TIMEOUT_SEC = 10;
+
 async function load(s: Scenario, connections: number, durationSec: number): Promise<LoadResult> {
   if (s.sessions) return runSessions(s.sessions, { concurrency: connections, durationSec });
-  return runWrk(await s.request!(), { connections, threads: 2, durationSec });
+  return runWrk(await s.request!(), { connections, threads: 2, durationSec, timeoutSec: connections > 1 ? SATURATED_TIMEOUT_SEC : undefined });
+}
+
+/**
+ * Waits until the processes are idle (under 0.1 CPU over 300 ms, at most 15 s): a saturation
+ * load leaves queued work behind (a 50-server fan-out per queued request) that would otherwise be
+ * billed to the next load.
+ */
+async function settle(procs: readonly BenchProcess[]): Promise<void> {
+  const end = Date.now() + 15_000;
+  while (Date.now() < end) {
+    const before = procs.reduce((sum, p) => sum + cpuSeconds(p), 0);
+    await new Promise((r) => setTimeout(r, 300));
+    if (procs.reduce((sum, p) => sum + cpuSeconds(p), 0) - before < 0.03) return;
+  }
 }
 
 /**
@@ -72,8 +89,10 @@ export async function measure(s: Scenario, settings: LoadSettings, log: (line: s
     cpuSecondsPer10k: [],
     rssMb: {},
   };
+  await settle(s.processes);
   await load(s, wide, 1); // warm-up: connections, JIT, caches
   for (let rep = 0; rep < reps; rep++) {
+    await settle(s.processes);
     const c1 = await load(s, 1, short);
     push(m.c1, c1);
     addCounts(m.statuses, c1.statuses);
