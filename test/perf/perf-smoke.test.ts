@@ -3,12 +3,15 @@ import { runBench, type BenchRun } from '../../bench/bench.js';
 
 /**
  * Perf smoke (issue 8, item 5): the edge and full-chain scenarios of the real bench (bench/bench.ts)
- * at reduced duration, one repetition. It fails only on errors (a non-2xx where 2xx is expected)
- * or on a ratio far below its target (under a quarter of it): CI machines are noisy, so anything
+ * at reduced duration, one repetition. It fails only on errors (a non-2xx status, a socket error or
+ * a JSON-RPC error where 2xx is expected) or on a ratio far below its target (under a quarter of
+ * it); a stall shows as a collapsed ratio: CI machines are noisy, so anything
  * finer belongs to `npm run bench`, not here. Runs in its own vitest project, after every other
  * test and alone, so the other tests' CPU load does not pass for a regression.
  */
 const FAR_BELOW = 0.25;
+/** Capacity signals, not errors: a noisy machine may not hold the fixed rate or answer in 2 s. */
+const CAPACITY = new Set(['below-rate', 'timeout']);
 
 describe('perf smoke', () => {
   let run: BenchRun;
@@ -27,7 +30,8 @@ describe('perf smoke', () => {
     });
     expect(run.rows.map((r) => r.scenario).sort()).toEqual(['caddy-echo', 'chain-call', 'direct-echo', 'direct-sdk', 'edge-apikey-redis']);
     for (const row of run.rows) {
-      expect({ scenario: row.scenario, errors: row.errors }).toEqual({ scenario: row.scenario, errors: {} });
+      const errors = Object.fromEntries(Object.entries(row.errors).filter(([status]) => !CAPACITY.has(status)));
+      expect({ scenario: row.scenario, errors }).toEqual({ scenario: row.scenario, errors: {} });
       expect(row.rps, row.scenario).toBeGreaterThan(0);
     }
   }, 150_000);
