@@ -102,6 +102,8 @@ describe.each(stores)('mcp-proxy: downstream sessions (records $store)', ({ env 
     const theirs = await connectAs(proxy.url, '/mcp', other);
     const first = await connectAs(proxy.url, '/mcp', identity);
     const second = await connectAs(proxy.url, '/mcp', identity);
+    // The SDK client opens its GET stream after connect() returns, and that use counts: let it land.
+    await new Promise((r) => setTimeout(r, 500));
     await first.client.listTools(); // first is now more recently used than second
     const third = await connectAs(proxy.url, '/mcp', identity);
 

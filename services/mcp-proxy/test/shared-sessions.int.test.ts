@@ -110,6 +110,8 @@ describe.skipIf(!redisUrl)('mcp-proxy replicas sharing sessions in Redis', () =>
     const { identity } = await grantedUser();
     const s1 = await connect(identity, '/mcp', { to: a });
     const s2 = await connect(identity, '/mcp', { to: b });
+    // The SDK client opens its GET stream after connect() returns, and that use counts: let it land.
+    await new Promise((r) => setTimeout(r, 500));
     await s1.client.listTools(); // s2 is now the least recently used
     const s3 = await connect(identity, '/mcp', { to: a });
     const evicted = await rawPost(`${b.url}/mcp`, listTools, { identity, sessionId: s2.transport.sessionId! });
