@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '@mcpgw/http';
 import { HEADER, INTERNAL_RESPONSE_HEADERS } from '@mcpgw/identity';
 import '../middleware/mcp-facts.middleware.js';
+import { discardRestOfBody } from '../middleware/limit-body.middleware.js';
 import type { Logger } from '@mcpgw/logger';
 
 /**
@@ -169,15 +170,18 @@ export function createUpstreamForwarder(options: ForwarderOptions): Forwarder {
         settled = true;
         resolve(value);
       };
-      req.on('data', (chunk: Buffer) => {
+      const onData = (chunk: Buffer) => {
         size += chunk.length;
         if (size > options.maxBodyBytes) {
           req.pause();
+          req.off('data', onData);
+          chunks.length = 0;
           settle('too-large');
           return;
         }
         chunks.push(chunk);
-      });
+      };
+      req.on('data', onData);
       req.once('end', () => settle(Buffer.concat(chunks)));
       req.once('error', () => settle('aborted'));
       req.once('close', () => settle(req.complete ? Buffer.concat(chunks) : 'aborted'));
@@ -282,6 +286,7 @@ export function createUpstreamForwarder(options: ForwarderOptions): Forwarder {
       void readBody(req).then((body) => {
         if (body === 'aborted') return;
         if (body === 'too-large') {
+          discardRestOfBody(req);
           next(new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${options.maxBodyBytes} bytes`, { headers: { connection: 'close' } }));
           return;
         }
