@@ -4,7 +4,7 @@ import { callBody, MCP_HEADERS, openSession } from './lib/mcp.js';
 import { memory } from './lib/processes.js';
 import { writeResults } from './lib/report.js';
 import { runSessions } from './lib/session-driver.js';
-import { addCounts } from './lib/stats.js';
+import { addCounts, median } from './lib/stats.js';
 import { startBench } from './lib/stack.js';
 import { startChain } from './scenarios/chain-stack.js';
 
@@ -12,7 +12,7 @@ import { startChain } from './scenarios/chain-stack.js';
  * The memory soak of issue 8 (run by hand, reported in docs/performance.md): the full chain at a
  * fixed rate of tools/call for `--minutes`, plus 50 whole sessions (initialize, list, call,
  * DELETE) every minute, with the RSS of each service sampled after every minute. Growth is the
- * last minute's RSS minus the second minute's (the first one warms up).
+ * median RSS of the last third of the minutes minus that of the first third after 2 warm-up minutes.
  *
  *   npm run bench:soak -- [--minutes 30] [--rate 100]
  */
@@ -43,12 +43,18 @@ try {
   await chain.stop();
   await bench.stop();
 }
-const from = samples[Math.min(1, samples.length - 1)]!;
-const to = samples.at(-1)!;
-const growth = { gatewayMb: to.gatewayMb - from.gatewayMb, proxyMb: to.proxyMb - from.proxyMb };
+// RSS saws up and down with garbage collection: compare medians of a window early (after the
+// warm-up) and at the end, not two single samples.
+const third = Math.max(1, Math.floor(samples.length / 3));
+const early = samples.slice(Math.min(2, samples.length - 1), 2 + third);
+const late = samples.slice(-third);
+const growth = {
+  gatewayMb: median(late.map((s) => s.gatewayMb)) - median(early.map((s) => s.gatewayMb)),
+  proxyMb: median(late.map((s) => s.proxyMb)) - median(early.map((s) => s.proxyMb)),
+};
 console.log(`\nsoak: ${minutes} min at ${rate} req/s tools/call + 50-ish whole sessions a minute through gateway → mcp-proxy → SDK server`);
 console.log('| minute | gateway RSS MB | mcp-proxy RSS MB | good req/s |\n|---|---|---|---|');
 for (const s of samples) console.log(`| ${s.minute} | ${s.gatewayMb.toFixed(1)} | ${s.proxyMb.toFixed(1)} | ${s.good.toFixed(0)} |`);
-console.log(`\ngrowth from minute ${from.minute} to ${to.minute}: gateway ${growth.gatewayMb.toFixed(1)} MB, mcp-proxy ${growth.proxyMb.toFixed(1)} MB; statuses ${JSON.stringify(statuses)}`);
+console.log(`\ngrowth (median RSS of minutes ${early[0]!.minute}–${early.at(-1)!.minute} to ${late[0]!.minute}–${late.at(-1)!.minute}): gateway ${growth.gatewayMb.toFixed(1)} MB, mcp-proxy ${growth.proxyMb.toFixed(1)} MB; statuses ${JSON.stringify(statuses)}`);
 writeResults(new URL('./results/soak/', import.meta.url).pathname, { date: new Date().toISOString(), minutes, rate, samples, growth, statuses });
 process.exit(0);
