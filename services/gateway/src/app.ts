@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { assignRequestId, expressHttpClasses, handleErrors, type HttpClasses } from '@mcpgw/http';
 import { registerMetricsRoute } from '@mcpgw/metrics';
 import { redisHealth } from '@mcpgw/rate-limit';
@@ -13,7 +13,7 @@ import { refuseBlocked } from './middleware/block.middleware.js';
 import { takeMcpFacts } from './middleware/mcp-facts.middleware.js';
 import { authenticate } from './middleware/authenticate.middleware.js';
 import { dropCredentials } from './middleware/drop-credentials.middleware.js';
-import { limitBody } from './middleware/limit-body.middleware.js';
+import { discardRestOfBody, limitBody } from './middleware/limit-body.middleware.js';
 import { enforceRateLimit } from './middleware/rate-limit.middleware.js';
 import { requireIdentity } from './middleware/require-identity.middleware.js';
 import { injectIdentityHeaders } from './middleware/sign-identity.middleware.js';
@@ -82,6 +82,16 @@ export function createGatewayApp(deps: GatewayDeps): {
     require: requireIdentity({ security: deps.security, resourceMetadataUrl: deps.auth.discovery.resourceMetadataUrl }),
   };
   const sign = injectIdentityHeaders(deps.config.signingSecret);
+  // A refusal (401, 413, 429 …) may come before the caller has sent its whole body: the connection
+  // closes after the answer, and what is still coming is read and thrown away first, so the caller
+  // reads the answer rather than a reset (limit-body.middleware.ts).
+  const refuse: ErrorRequestHandler = (err, req, res, next) => {
+    if (!req.complete && !res.headersSent) {
+      res.setHeader('connection', 'close');
+      discardRestOfBody(req);
+    }
+    onError(err, req, res, next);
+  };
 
   // Proxied paths (/mcp, /servers, /mcp-admin): steps 1, 2, 4 to 9 as one fixed list.
   const proxied: RequestHandler[] = [
@@ -138,7 +148,7 @@ export function createGatewayApp(deps: GatewayDeps): {
       // reads it (an absolute-form request target included), so no request can reach an
       // identity-requiring upstream except through the list above.
       const request = adoptExpress(app, httpClasses, req, res);
-      if (requiresIdentity(upstreamFor(request.path))) runPipeline(proxied, onError, request, request.res!);
+      if (requiresIdentity(upstreamFor(request.path))) runPipeline(proxied, refuse, request, request.res!);
       else app(req, res);
     },
     httpClasses,

@@ -10,7 +10,11 @@ const LINGER_MS = 2_000;
  * answer with a reset, and a caller still sending its body then sees a broken pipe instead of the
  * 413 (test-matrix X1). Nothing is kept, so memory stays flat.
  */
+const discarding = new WeakSet<Request>();
+
 export function discardRestOfBody(req: Request): void {
+  if (discarding.has(req)) return;
+  discarding.add(req);
   const socket = req.socket;
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();
