@@ -62,6 +62,11 @@ export const mcpProxyEnv = z.object({
   MCP_GRANT_CACHE_SECONDS: env
     .nonNegativeInt(5)
     .describe("How long a group list's grants are cached, in seconds (0: not cached). Grant changes take effect within this time."),
+  MCP_LIST_CACHE_SECONDS: env
+    .nonNegativeInt(10)
+    .describe(
+      "How long an upstream server's tool, prompt and resource lists are kept, in seconds (0: asked every time). A server's list_changed notification or a failure ends it sooner; callers' filtering is applied after it.",
+    ),
   MCP_TOOL_NAME_MAX_LENGTH: z.coerce
     .number()
     .int()

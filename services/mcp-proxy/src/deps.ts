@@ -61,6 +61,7 @@ export function createMcpProxyDeps(config: McpProxyConfig, logger: Logger, db: D
     logger,
     maxResponseBytes: config.UPSTREAM_MAX_RESPONSE_BYTES,
     listTimeoutMs: config.UPSTREAM_LIST_TIMEOUT_MS,
+    listCacheMs: config.MCP_LIST_CACHE_SECONDS * 1000,
     breaker: {
       failureThreshold: config.UPSTREAM_BREAKER_FAILURES,
       cooldownMs: config.UPSTREAM_BREAKER_COOLDOWN_MS,

@@ -6,12 +6,20 @@ import type { Server } from '@mcpgw/db';
 import type { Logger } from '@mcpgw/logger';
 import { createCircuitBreaker, type BreakerState, type CircuitBreaker } from './circuit-breaker.js';
 import { createProgressRouter } from './progress-router.js';
+import { createListCache } from './list-cache.js';
 import { LIST_KINDS, ListPageSchema, type ListKind } from './result-schemas.js';
 import { createRetryBudget, type RetryBudget } from './retry-budget.js';
 import { runUpstream } from './run-upstream.js';
 import { connectUpstream, REQUEST_GRACE_MS, type UpstreamConnection, type WireTransport } from './upstream-connection.js';
 import { resolveUpstreamTarget, type UpstreamTargetDeps } from './upstream-target.js';
 import { UpstreamUnavailableError } from './upstream.errors.js';
+
+/** The lists each upstream list_changed notification makes stale (a prefix of the list kinds). */
+const LIST_CHANGED: Record<string, string> = {
+  'notifications/tools/list_changed': 'tools',
+  'notifications/prompts/list_changed': 'prompts',
+  'notifications/resources/list_changed': 'resource',
+};
 
 /**
  * How connections for one downstream session are made. Requests without a profile use the shared
@@ -74,6 +82,8 @@ export interface UpstreamPoolOptions extends UpstreamTargetDeps {
   clientInfo?: { name: string; version: string };
   /** Most pages one list may take before the rest is ignored (a guard against cursor loops). */
   maxListPages?: number;
+  /** How long a pooled connection's lists are kept (MCP_LIST_CACHE_SECONDS; 0: not kept): list-cache.ts. */
+  listCacheMs?: number;
 }
 
 export interface UpstreamPool {
@@ -133,6 +143,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
   const breakers = new Map<string, CircuitBreaker>();
   const retryBudgets = new Map<string, RetryBudget>();
   const listeners = new Set<(event: UpstreamNotification) => void>();
+  const lists = createListCache<Record<string, unknown>[]>(options.listCacheMs ?? 0);
   let closing = false;
 
   const targetKey = (serverId: string, tenantId: string | null) => `${serverId}\n${tenantId ?? ''}`;
@@ -172,6 +183,8 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       capabilities: {},
       configure(client) {
         client.fallbackNotificationHandler = async (notification) => {
+          const changed = LIST_CHANGED[notification.method];
+          if (changed) lists.forget(targetKey(server.id, tenantId), changed);
           for (const listener of listeners) listener({ serverId: server.id, tenantId, notification });
         };
       },
@@ -213,6 +226,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
         how.configure(client, server.id);
       },
       onClose: () => {
+        if (how.key === '') lists.forget(targetKey(server.id, tenantId));
         entry.closed = true;
         if (entries.get(key) === entry) entries.delete(key);
         logger.debug('upstream connection closed', { serverId: server.id });
@@ -241,7 +255,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     request: UpstreamRequestOptions & { idempotent: boolean; what: string; probe?: boolean; local?: boolean },
     op: (connection: UpstreamConnection, timeoutMs: number) => Promise<T>,
   ): Promise<T> {
-    return runUpstream({
+    const result = runUpstream({
       server,
       breaker: breakerFor(server.id, tenantId),
       retries: retriesFor(server.id, tenantId),
@@ -251,6 +265,9 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       drop,
       op: async (entry, timeoutMs) => op(await entry.connection, timeoutMs),
     });
+    // A target that failed is asked again next time: a list never outlives the server's failure.
+    result.catch(() => lists.forget(targetKey(server.id, tenantId)));
+    return result;
   }
 
   return {
@@ -262,7 +279,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
 
     listAll(server, tenantId, kind, request) {
       const { method, key } = LIST_KINDS[kind];
-      return run(server, tenantId, { ...request, idempotent: true, what: method }, async ({ client }, timeoutMs) => {
+      const load = () => run(server, tenantId, { ...request, idempotent: true, what: method }, async ({ client }, timeoutMs) => {
         const deadline = Date.now() + timeoutMs;
         const items: Record<string, unknown>[] = [];
         let cursor: string | undefined;
@@ -279,6 +296,11 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
         logger.warn('upstream list has too many pages; the rest is left out', { requestId: request.requestId, serverId: server.id, method });
         return items;
       });
+      // Only the pooled connection's lists are shared; a session's own connection may list differently.
+      if ((request.profile?.key ?? '') !== '') return load();
+      if (breakerFor(server.id, tenantId).state() !== 'closed') lists.forget(targetKey(server.id, tenantId));
+      // The server's address and transport are part of the key: a changed server is asked again.
+      return lists.get(targetKey(server.id, tenantId), `${kind}\n${server.transport}\n${server.url ?? server.command ?? ''}`, load);
     },
 
     describe(server, tenantId, request) {
