@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer } from '@mcpgw/test-support';
-import { fastUpstream, inProcessGateway, percentile, report, type InProcessGateway } from './support.js';
+import { createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer, recordFigures } from '@mcpgw/test-support';
+import { fastUpstream, inProcessGateway, percentile, type InProcessGateway } from './support.js';
 
 /** The verifier's JWKS fetch timeout and refetch cool-down (entra-token.verifier.ts): two fetches per 10 s. */
 const FETCH_TIMEOUT_MS = 5_000;
@@ -99,7 +99,7 @@ describe('gateway with the JWKS endpoint down or slow (R13)', () => {
         jwksFetches: idp.fetches() - fetchesBefore,
         refetchRule: `at most 2 per ${COOLDOWN_MS / 1000} s`,
       };
-      report('R13-down', figures);
+      recordFigures('R13-down', figures);
       expect(figures.newTokensKnownKid['200']).toBe(50);
       expect(figures.unknownKidTokens['401']).toBe(1_000);
       expect(figures.unknownKidTokens['5xx']).toBe(0);
@@ -146,7 +146,7 @@ describe('gateway with the JWKS endpoint down or slow (R13)', () => {
       if (status !== 200) await new Promise((r) => setTimeout(r, 250));
     }
     figures.newKidAcceptedAfterRecoveryMs = Math.round(performance.now() - started);
-    report('R13-slow', figures);
+    recordFigures('R13-slow', figures);
     expect(status).toBe(200);
   });
 });

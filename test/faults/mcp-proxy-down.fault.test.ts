@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { createFixtures, createTestDatabase, uniqueId, type TestDatabase } from '@mcpgw/test-support';
+import { createFixtures, createTestDatabase, uniqueId, type TestDatabase, recordFigures } from '@mcpgw/test-support';
 import { SIGNING_SECRET, startTestGateway, type TestGateway } from '../../services/gateway/test/support/gateway-harness.js';
 import { initializeBody, startDemoUpstream, startProxy, type Proxy } from '../../services/mcp-proxy/test/support/harness.js';
-import { percentile, report } from './support.js';
+import { percentile } from './support.js';
 
 const CALLS = 200;
 
@@ -77,7 +77,7 @@ describe('R10: mcp-proxy down behind the gateway', () => {
     expect(body).toMatchObject({ jsonrpc: '2.0', error: { code: expect.any(Number), message: 'mcp-proxy is unavailable' } });
     // The matrix says < 50 ms; asserted generously (a shared machine), the figure is recorded.
     expect(percentile(latencies, 50)).toBeLessThan(250);
-    report('R10', {
+    recordFigures('R10', {
       result: percentile(latencies, 50) < 50 ? 'pass' : 'partial',
       path: 'fetch → gateway (in process) → mcp-proxy stopped (port refuses)',
       calls: CALLS,

@@ -4,18 +4,8 @@ import { buildAdminPortalDeps, createAdminPortalApp, readConfig as readAdminConf
 import { hashPassword } from '@mcpgw/crypto';
 import { createDb, createRepos, runMigrations, type Db } from '@mcpgw/db';
 import { listen } from '@mcpgw/http';
-import {
-  createFixtures,
-  freePort,
-  silentLogger,
-  sparePostgres,
-  sparePostgresAvailable,
-  startTestIssuer,
-  waitFor,
-  type SparePostgres,
-  type TestIssuer,
-} from '@mcpgw/test-support';
-import { fastUpstream, inProcessGateway, latency, openLoop, report, type InProcessGateway, type Sample } from './support.js';
+import { createFixtures, freePort, silentLogger, sparePostgres, sparePostgresAvailable, startTestIssuer, waitFor, type SparePostgres, type TestIssuer, recordFigures } from '@mcpgw/test-support';
+import { fastUpstream, inProcessGateway, latency, openLoop, type InProcessGateway, type Sample } from './support.js';
 
 const SECRET = 'fault-test-secret-0123456789abcdef0123456789';
 const MASTER_KEYS = `k1:${randomBytes(32).toString('base64')}`;
@@ -198,7 +188,7 @@ describe.skipIf(!sparePostgresAvailable())('gateway and admin portal across Post
       latencyDuringOutage: latency(samples.filter(outage)),
       latencyAfter: latency(samples.filter((s) => s.at >= 15_000)),
     };
-    report('R4', figures);
+    recordFigures('R4', figures);
     expect(figures.lostByAuthType).toEqual({ apikeyCached: 0, entraCachedIdentity: 0 });
     for (const [what, r] of Object.entries(during)) {
       expect({ what, status: r.status }).toEqual({ what, status: 503 });
@@ -285,7 +275,7 @@ describe.skipIf(!sparePostgresAvailable())('gateway and admin portal across Post
         rowsAnswered: samples.filter((s) => s.status === 200).length + 1,
         drainedAfterReleaseMs: Math.round(marks.drainedAt - marks.releasedAt),
       };
-      report('R5', figures);
+      recordFigures('R5', figures);
       expect(figures.non200).toBe(0);
       // The request path never touches the locked table: no request waits for the lock (10 s); the
       // p99 stays that of the unlocked phases, whose spread on a shared VM is the machine's load.

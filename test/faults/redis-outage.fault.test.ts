@@ -1,10 +1,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '@mcpgw/http';
-import { createFixtures, createTestDatabase, freePort, silentLogger, spareRedis, waitFor, type SpareRedis, type TestDatabase } from '@mcpgw/test-support';
+import { createFixtures, createTestDatabase, freePort, silentLogger, spareRedis, waitFor, type SpareRedis, type TestDatabase, recordFigures } from '@mcpgw/test-support';
 import { buildGatewayDeps, createGatewayApp, readConfig } from '@mcpgw/gateway';
 import { redisHealth } from '@mcpgw/rate-limit';
-import { fastUpstream, latency, openLoop, report } from './support.js';
+import { fastUpstream, latency, openLoop } from './support.js';
 
 const METRICS_TOKEN = 'fault-test-metrics-token-0123456789abcdef';
 
@@ -174,7 +174,7 @@ describe('gateway under a Redis outage (R1, R2, R3)', () => {
       signInDuringOutage: marks.signInDuring,
       greedy: { limit: 100, sent: greedySent, accepted: greedyAccepted },
     };
-    report('R1', figures);
+    recordFigures('R1', figures);
     expect(figures.lost).toBe(0);
     expect(figures.healthDuringOutage).toBe('degraded');
     // Still serving on the insurance counters, so still in the load balancer.
@@ -223,7 +223,7 @@ describe('gateway under a Redis outage (R1, R2, R3)', () => {
       eventLoopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) },
     };
     loopDelay.disable();
-    report('R2', figures);
+    recordFigures('R2', figures);
     expect(figures.lost).toBe(0);
     // Without the 500 ms suspension every decision would wait the 50 ms deadline (about 600 here).
     const hang = figures.limiterDecisionsDuringHang;
@@ -276,7 +276,7 @@ describe('gateway under a Redis outage (R1, R2, R3)', () => {
       eventLoopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) },
       healthAfter: ((await (await fetch(`${gw.url}/gateway/health`)).json()) as { redis: string }).redis,
     };
-    report('R3', figures);
+    recordFigures('R3', figures);
     expect(figures.lost).toBe(0);
     // The limiter gives up at its 50 ms deadline; beyond it only the event loop's own lateness.
     const d = figures.limiterDecisionsWhileSlow;

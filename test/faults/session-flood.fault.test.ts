@@ -2,9 +2,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createFixtures, freePort, spareRedis, uniqueId, type SpareRedis } from '@mcpgw/test-support';
+import { createFixtures, freePort, spareRedis, uniqueId, type SpareRedis, recordFigures } from '@mcpgw/test-support';
 import { initializeBody, makeIdentity, rawPost, startDemoUpstream, startProxy, type Proxy } from '../../services/mcp-proxy/test/support/harness.js';
-import { report } from './support.js';
 
 /** Bounded by count; X5_SESSIONS=100000 for the matrix's long form. */
 const FLOOD = Number(process.env.X5_SESSIONS ?? 2_000);
@@ -104,7 +103,7 @@ describe('X5: a session flood from one user', () => {
     // mcp-proxy's own heap (after a full GC) holds the 51 sessions, not the evicted thousands.
     expect(heapDeltaMb).toBeLessThan(30);
 
-    report('X5', {
+    recordFigures('X5', {
       result: 'pass',
       initializes: FLOOD,
       seconds: +seconds.toFixed(1),

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixtures, uniqueId } from '@mcpgw/test-support';
+import { createFixtures, uniqueId, recordFigures } from '@mcpgw/test-support';
 import { gatewayFetch, initializeBody, makeIdentity, rawPost, startProxy, type Proxy } from '../../services/mcp-proxy/test/support/harness.js';
 import { spawnFaultUpstream, type FaultUpstreamProcess } from '../../services/mcp-proxy/test/support/fault-upstream.process.js';
-import { percentile, report } from './support.js';
+import { percentile } from './support.js';
 
 const DELAY_MS = 500;
 const CONCURRENCY = 200;
@@ -75,7 +75,7 @@ describe('R8: a slow upstream server (500 ms) at 200 concurrency', () => {
       const rps = latencies.length / elapsed;
       const theory = CONCURRENCY / (DELAY_MS / 1000);
       const p50 = percentile(latencies, 50);
-      report('R8', {
+      recordFigures('R8', {
         result: rps >= theory * 0.8 ? 'pass' : 'partial (CPU-bound)',
         path: 'raw JSON-RPC POSTs → mcp-proxy (in process) → fault upstream process (slow mode)',
         concurrency: CONCURRENCY,

@@ -1,7 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { listen } from '@mcpgw/http';
 import { silentLogger } from '@mcpgw/test-support';
 import { buildGatewayDeps, createGatewayApp, readConfig, type GatewayDeps } from '@mcpgw/gateway';
@@ -112,21 +110,3 @@ export function latency(samples: Sample[]): { n: number; p50: number; p99: numbe
   return { n: samples.length, p50: round(percentile(ms, 50)), p99: round(percentile(ms, 99)), max: round(Math.max(0, ...ms)) };
 }
 
-const RESULTS = path.join(import.meta.dirname, 'results');
-
-/**
- * A matrix row's recorded figures, for docs/security.md and docs/operations.md to quote: one line
- * on stdout (`[matrix R1] {"row":"R1",...}`, easy to grep from a CI log) and the same JSON in
- * test/faults/results/<row>.json (git-ignored), stamped with the time and the Node version.
- */
-export function report(row: string, figures: Record<string, unknown>): void {
-  const record = { row, measuredAt: new Date().toISOString(), node: process.version, ...figures };
-  // eslint-disable-next-line no-console
-  console.log(`[matrix ${row}] ${JSON.stringify(record)}`);
-  try {
-    mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(path.join(RESULTS, `${row}.json`), `${JSON.stringify(record, null, 2)}\n`);
-  } catch {
-    // A read-only checkout still gets the line above.
-  }
-}

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixtures, createTestDatabase, freePort, spareRedis, waitFor, type SpareRedis, type TestDatabase } from '@mcpgw/test-support';
-import { fastUpstream, report } from './support.js';
+import { createFixtures, createTestDatabase, freePort, spareRedis, waitFor, type SpareRedis, type TestDatabase, recordFigures } from '@mcpgw/test-support';
+import { fastUpstream } from './support.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -108,7 +108,7 @@ describe('two gateway processes sharing one Redis', () => {
       )
     ).reduce((a, b) => a + b, 0);
     figures.insuranceDecisions = insurance;
-    report('X9', figures);
+    recordFigures('X9', figures);
     expect(accepted.length).toBeGreaterThanOrEqual(100);
     expect(accepted.length).toBeLessThanOrEqual(102 + insurance);
     if (insurance === 0) expect(accepted.length).toBeLessThanOrEqual(102);
@@ -121,7 +121,7 @@ describe('two gateway processes sharing one Redis', () => {
     for (const g of gateways) g.child.kill('SIGTERM');
     const codes = await Promise.all(gateways.map((g) => g.exited));
     const after = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_events WHERE user_id = $1', [user.id]);
-    report('R11', {
+    recordFigures('R11', {
       sigterm: 'two processes, 500 rows queued (flush interval 10 min)',
       rowsBeforeSigterm: before.rows[0]!.n,
       rowsAfterSigterm: after.rows[0]!.n,

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixtures, uniqueId, waitFor } from '@mcpgw/test-support';
+import { createFixtures, uniqueId, waitFor, recordFigures } from '@mcpgw/test-support';
 import { UNAVAILABLE_META_KEY } from '../../services/mcp-proxy/src/index.js';
 import { connectAs, gatewayFetch, makeIdentity, startDemoUpstream, startProxy, type Proxy } from '../../services/mcp-proxy/test/support/harness.js';
 import { spawnFaultUpstream, type FaultUpstreamProcess } from '../../services/mcp-proxy/test/support/fault-upstream.process.js';
-import { percentile, report } from './support.js';
+import { percentile } from './support.js';
 
 const UPSTREAM_UNAVAILABLE = -32002;
 /** The matrix restarts after 20 s; a few seconds show the same recovery in less test time. */
@@ -104,7 +104,7 @@ describe('R6: an upstream server killed and restarted', () => {
       expect(upAfterMs).toBeLessThan(3_000);
       clearInterval(watchBreaker);
 
-      report('R6', {
+      recordFigures('R6', {
         result: 'pass',
         toolsCall: { errorCode: UPSTREAM_UNAVAILABLE, messages: [...messages], p50Ms: +percentile(callMs, 50).toFixed(1), maxMs: +Math.max(...callMs).toFixed(1) },
         toolsListOneDown: { p50Ms: +percentile(listMs, 50).toFixed(1), p99Ms: +percentile(listMs, 99).toFixed(1), warning: `_meta["${UNAVAILABLE_META_KEY}"]` },

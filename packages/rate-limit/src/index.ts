@@ -11,5 +11,5 @@ export {
 } from './rate-limiter.js';
 export { createRuleLimiters, type LimitRule, type RuleLimiters, type RuleLimitersOptions } from './rule-limiters.js';
 export { createPolledSnapshot, type PolledSnapshot, type PolledSnapshotOptions } from './polled-snapshot.js';
-export { createRedisClient, redisHealth, type RedisClient, type RedisClientOptions, type RedisHealth } from './redis-client.js';
+export { createRedisClient, redisHealth, waitUntilReady, type RedisClient, type RedisClientOptions, type RedisHealth } from './redis-client.js';
 export { rateLimitHeaders, combineRateLimitHeaders } from './headers.js';

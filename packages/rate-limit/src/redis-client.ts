@@ -134,3 +134,19 @@ function redact(url: string): string {
     return 'redis';
   }
 }
+
+/**
+ * Resolves once `client` is connected, or after `maxMs` (it goes on connecting in the background).
+ * A service gives Redis this moment before serving: until then its fail-closed limiters refuse, and
+ * sessions or counters would be kept by this instance alone.
+ */
+export function waitUntilReady(client: Redis, maxMs = 5_000): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, maxMs);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

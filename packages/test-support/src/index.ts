@@ -6,3 +6,4 @@ export { gatewayHeaders, testIdentity } from './gateway-headers.js';
 export { spareRedis, sparePostgres, sparePostgresAvailable, type SpareRedis, type SparePostgres } from './spare-servers.js';
 export { startTestIssuer, type TestIssuer, type SignOptions } from './test-issuer.js';
 export { createOpenWebUiFixture, type OpenWebUiFixture } from './openwebui-fixture.js';
+export { recordFigures } from './matrix-figures.js';

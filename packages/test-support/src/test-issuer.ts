@@ -100,6 +100,9 @@ export async function startTestIssuer(options: { tenantId?: string; audience?: s
   const current = () => keys.at(-1)!;
   const now = () => Math.floor(Date.now() / 1000);
 
+  /** The claims every token of this tenant carries: audience, issuer, an hour of validity, tenant. */
+  const registeredClaims = () => ({ aud: audience, iss: issuer, iat: now(), nbf: now(), exp: now() + 3600, tid: tenantId });
+
   return {
     jwksUri,
     authority,
@@ -125,12 +128,7 @@ export async function startTestIssuer(options: { tenantId?: string; audience?: s
     userClaims(overrides = {}) {
       const oid = randomUUID();
       return {
-        aud: audience,
-        iss: issuer,
-        iat: now(),
-        nbf: now(),
-        exp: now() + 3600,
-        tid: tenantId,
+        ...registeredClaims(),
         oid,
         sub: randomUUID().replace(/-/g, ''),
         azp: randomUUID(),
@@ -145,12 +143,7 @@ export async function startTestIssuer(options: { tenantId?: string; audience?: s
     },
     appClaims(appId, overrides = {}) {
       return {
-        aud: audience,
-        iss: issuer,
-        iat: now(),
-        nbf: now(),
-        exp: now() + 3600,
-        tid: tenantId,
+        ...registeredClaims(),
         oid: randomUUID(),
         sub: randomUUID(),
         azp: appId,

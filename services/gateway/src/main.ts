@@ -1,6 +1,7 @@
 import { verifyMasterKeys } from '@mcpgw/crypto';
 import { createMasterKeyCheckRepo, describeDatabaseUrl, runMigrations } from '@mcpgw/db';
 import { listen } from '@mcpgw/http';
+import { waitUntilReady } from '@mcpgw/rate-limit';
 import { createLogger } from '@mcpgw/logger';
 import { checkConfigOrExit, readConfigOrExit } from '@mcpgw/config';
 import { readConfig } from './config.js';
@@ -20,16 +21,7 @@ logger.info('database: PostgreSQL', { url: describeDatabaseUrl(config.DATABASE_U
 logger.info(config.REDIS_URL ? 'rate limits: Redis (shared by every gateway instance)' : 'rate limits: in-process counters (REDIS_URL not set; one instance only)');
 // The security limiters (sign-in, API-key guesses) fail closed while Redis is not connected: give
 // it a moment before serving, so a fresh gateway does not answer 503 to its first callers.
-const redis = deps.redis;
-if (redis && redis.status !== 'ready') {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 5_000);
-    redis.once('ready', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+if (deps.redis) await waitUntilReady(deps.redis);
 const gateway = createGatewayApp(deps);
 const server = await listen(gateway.app, { ...listenOptionsOf(config), httpClasses: gateway.httpClasses });
 logger.info('gateway listening', {

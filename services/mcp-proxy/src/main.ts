@@ -2,6 +2,7 @@ import { checkConfigOrExit, ConfigError } from '@mcpgw/config';
 import { verifyMasterKeys } from '@mcpgw/crypto';
 import { createDb, createMasterKeyCheckRepo, runMigrations } from '@mcpgw/db';
 import { listen } from '@mcpgw/http';
+import { waitUntilReady } from '@mcpgw/rate-limit';
 import { createLogger } from '@mcpgw/logger';
 import { createMcpProxyApp } from './app.js';
 import { readConfig, type McpProxyConfig } from './config.js';
@@ -23,16 +24,7 @@ await runMigrations(db, logger);
 await checkConfigOrExit('mcp-proxy', () => verifyMasterKeys(config.MASTER_KEYS, createMasterKeyCheckRepo(db.pool)));
 const deps = createMcpProxyDeps(config, logger, db);
 // Sessions opened before Redis answers would be served by this replica only: give it a moment.
-const redis = deps.traffic.redis;
-if (redis && redis.status !== 'ready') {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 5_000);
-    redis.once('ready', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+if (deps.traffic.redis) await waitUntilReady(deps.traffic.redis);
 const app = createMcpProxyApp(deps);
 const server = await listen(app, { host: config.MCP_PROXY_HOST, port: config.MCP_PROXY_PORT });
 logger.info('mcp-proxy listening', { url: server.url });

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '@mcpgw/crypto';
-import { createFixtures, createTestDatabase, freePort, testRedisUrl, waitFor, type TestDatabase } from '@mcpgw/test-support';
+import { createFixtures, createTestDatabase, freePort, testRedisUrl, waitFor, type TestDatabase, recordFigures } from '@mcpgw/test-support';
 import { startRecordingUpstream, startTestGateway, type RecordingUpstream, type TestGateway } from '../support/gateway-harness.js';
-import { recordFigures } from './figures.js';
 import { kolmogorovSmirnov, percentile } from './stats.js';
 
 /**

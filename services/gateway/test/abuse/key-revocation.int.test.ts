@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixtures } from '@mcpgw/test-support';
+import { createFixtures, recordFigures } from '@mcpgw/test-support';
 import { startInProcessStack, type InProcessStack } from '../../../../test/support/in-process-stack.js';
-import { recordFigures } from './figures.js';
 
 /**
  * Test-matrix A2: an API key revoked through the admin API (via the gateway, as an admin would)

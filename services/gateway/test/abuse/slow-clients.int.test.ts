@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFixtures, createTestDatabase, type TestDatabase } from '@mcpgw/test-support';
+import { createFixtures, createTestDatabase, type TestDatabase, recordFigures } from '@mcpgw/test-support';
 import { startEdgeGateway } from './edge-gateway.js';
-import { recordFigures } from './figures.js';
 import { percentile } from './stats.js';
 
 /**

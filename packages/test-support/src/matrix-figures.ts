@@ -1,11 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const RESULTS = path.resolve(import.meta.dirname, '../../../../test/faults/results');
+/** test/faults/results at the repository root (git-ignored). */
+const RESULTS = path.resolve(import.meta.dirname, '../../../test/faults/results');
 
 /**
- * The figures a matrix row records: one `[matrix ID] {json}` line in the test output, and
- * test/faults/results/<ID>.json (the format of the fault tests), which docs/security.md quotes.
+ * A test-matrix row's recorded figures, for docs/security.md and docs/operations.md to quote: one
+ * line on stdout (`[matrix R1] {"row":"R1",...}`, easy to grep from a CI log) and the same JSON in
+ * test/faults/results/<row>.json, stamped with the time and the Node version.
  */
 export function recordFigures(row: string, figures: Record<string, unknown>): void {
   const record = { row, measuredAt: new Date().toISOString(), node: process.version, ...figures };
