@@ -103,12 +103,11 @@ describe('edge abuse (gateway process)', () => {
       const anonymousChunked = await run('mcp chunked, no credentials', () => sendBody(gw.url, '/mcp', MB10, { chunked: true }));
       recordFigures('X1', { parallel: 20, bodyMb: 10, limitBytes: 1_048_576, runs: [...runs, anonymousChunked] });
       for (const r of [...runs, anonymousChunked]) {
-        // The gateway answers and closes without reading on; a client still writing may see its
-        // connection reset (EPIPE) before it reads the answer: an occasional one, never most.
+        // The gateway answers, then reads and discards what is still coming behind a half-close
+        // before it closes: every client still writing reads its answer, none sees a reset.
         const expected = r === anonymousChunked ? '401' : '413';
-        expect(Object.keys(r.statuses).filter((s) => s !== expected && s !== '0'), r.label).toEqual([]);
-        expect(r.statuses[expected] ?? 0, r.label).toBeGreaterThanOrEqual(10);
-        expect(r.clientErrors.every((e) => e === 'EPIPE' || e === 'ECONNRESET'), r.label).toBe(true);
+        expect(r.statuses, r.label).toEqual({ [expected]: 20 });
+        expect(r.clientErrors, r.label).toEqual([]);
         expect(r.closedAll, r.label).toBe(true);
         expect(r.ms.max, r.label).toBeLessThan(5_000);
         // 20 × 10 MB = 200 MB offered; a gateway that buffered them would grow by that much.

@@ -198,6 +198,8 @@ describe('gateway under a Redis outage (R1, R2, R3)', () => {
     let resumedAt = 0;
     let recoveredAt = 0;
     let base = Number.POSITIVE_INFINITY;
+    let healthDuringHang = '';
+    const health = async () => ((await (await fetch(`${gw.url}/gateway/health`)).json()) as { redis: string }).redis;
     const poll = setInterval(() => {
       if (resumedAt && !recoveredAt && redisDecisions() > base) recoveredAt = performance.now();
     }, 2);
@@ -206,6 +208,8 @@ describe('gateway under a Redis outage (R1, R2, R3)', () => {
     loopDelay.enable();
     const samples = await openLoop(150, 8_000, (i) => call(keys[i % keys.length]!), [
       { at: 2_000, run: () => redis.pause() },
+      // The connection stays open while Redis hangs: health must still say the limits run degraded.
+      { at: 4_000, run: () => void health().then((h) => (healthDuringHang = h)) },
       { at: 6_000, run: () => { redis.resume(); resumedAt = performance.now(); base = redisDecisions(); } },
     ]);
     await waitFor(() => recoveredAt > 0, 10_000, 10).catch(() => undefined);
@@ -221,10 +225,12 @@ describe('gateway under a Redis outage (R1, R2, R3)', () => {
       limiterDecisionsDuringHang: decisionFigures(loadStart + 2_000, loadStart + 6_000),
       recoverMs: Math.round(recoveredAt - resumedAt),
       eventLoopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) },
+      healthDuringHang,
     };
     loopDelay.disable();
     recordFigures('R2', figures);
     expect(figures.lost).toBe(0);
+    expect(figures.healthDuringHang).toBe('degraded');
     // Without the 500 ms suspension every decision would wait the 50 ms deadline (about 600 here).
     const hang = figures.limiterDecisionsDuringHang;
     // Past the 50 ms deadline only by the event loop's own lateness (timers fire late on a busy VM).
